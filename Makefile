@@ -1,0 +1,57 @@
+# Two commands do everything: `make lab` (learners) and `make test`.
+# Both create .venv with the pinned packages on first use and reuse it after.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8888
+# Jupyter refuses to start as root without --allow-root; pass it only then.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.DEFAULT_GOAL := help
+.PHONY: help lab test bench lock clean
+
+help:
+	@echo "make lab    install (first time only) and start JupyterLab on notebooks/"
+	@echo "make test   install (first time only) and run the whole test suite"
+	@echo "make bench  run the benchmarks (sweep trainer, notebook wall times)"
+	@echo "make lock   re-pin requirements*.txt and environment.yml from the *.in files"
+	@echo "make clean  remove .venv and caches"
+
+# pyvenv.cfg, not bin/python: the latter is a symlink that may point into a
+# folder the current user cannot read (a system Python), which make cannot stat.
+$(VENV)/pyvenv.cfg:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  { echo "This course needs Python 3.11 (found: $$($(PYTHON) --version 2>&1)). Try: make lab PYTHON=python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps re-run pip only when a lock file changes.
+$(VENV)/.runtime-installed: requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+lab: $(VENV)/.runtime-installed
+	@echo ""
+	@echo "Starting JupyterLab on notebooks/. Open the http://localhost:$(PORT)/lab?token=... link"
+	@echo "that Jupyter prints below (Ctrl+C twice to stop). Start with 00_start_here.ipynb."
+	@echo ""
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_notebooks.py
+
+lock:
+	PYTHON=$(PYTHON) bash scripts/lock.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

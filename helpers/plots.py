@@ -1,0 +1,164 @@
+"""Plots every lesson reuses: loss curves, confusion matrices, sweeps, boundaries.
+
+Colours come from the Okabe-Ito palette, which stays distinguishable with
+the common colour-vision deficiencies; lines also differ by style, so no
+plot relies on colour alone. Each function draws on `ax` (a new figure if
+None) and returns the axes, so a lesson can add to it.
+"""
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from cycler import cycler
+
+# Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green,
+# vermillion, reddish purple, sky blue, yellow, black.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+             "#000000"]
+TRAIN, VAL, GAP = OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[1]
+
+
+def use_course_style():
+    """Set readable, colour-blind-safe matplotlib defaults for the session."""
+    mpl.rcParams.update({
+        "figure.figsize": (6.4, 3.8),
+        "figure.dpi": 100,
+        "font.size": 11,
+        "axes.titlesize": 12,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": cycler(color=OKABE_ITO[:6]) + cycler(linestyle=["-", "--", "-.", ":", "-", "--"]),
+        "lines.linewidth": 2,
+        "legend.frameon": False,
+        "image.cmap": "cividis",  # perceptually uniform and colour-blind safe
+    })
+
+
+def _axes(ax):
+    return ax if ax is not None else plt.subplots()[1]
+
+
+def plot_loss_curves(history, ax=None, title="Training and validation loss", log_y=False,
+                     mark_best=True):
+    """Plot train and validation data loss per epoch with the generalization gap shaded.
+
+    Args:
+        history: a helpers.training.History (or any mapping with train_loss
+            and val_loss lists).
+        mark_best: draw a vertical line at the epoch of lowest validation loss,
+            where early stopping would keep the model.
+    """
+    ax = _axes(ax)
+    train, val = np.asarray(history["train_loss"]), np.asarray(history["val_loss"])
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, color=TRAIN, linestyle="-", label="training loss (data only)")
+    ax.plot(epochs, val, color=VAL, linestyle="--", label="validation loss")
+    ax.fill_between(epochs, train, val, where=val >= train, color=GAP, alpha=0.25,
+                    label="generalization gap")
+    if mark_best:
+        best = int(np.argmin(val)) + 1
+        ax.axvline(best, color="0.3", linestyle=":", linewidth=1.5,
+                   label=f"lowest validation loss (epoch {best})")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="loss", title=title)
+    ax.legend()
+    return ax
+
+
+def plot_confusion(counts, ax=None, title="Confusion matrix", labels=("negative", "positive")):
+    """Draw a 2x2 confusion matrix with counts and row percentages in each cell.
+
+    Rows are the true class and columns the prediction, positive first,
+    the layout most textbooks and the source pages use.
+
+    Args:
+        counts: dict with keys "tp", "fp", "fn", "tn".
+    """
+    ax = _axes(ax)
+    matrix = np.array([[counts["tp"], counts["fn"]], [counts["fp"], counts["tn"]]])
+    ax.imshow(matrix, cmap="cividis", vmin=0)
+    names = [labels[1], labels[0]]
+    ax.set_xticks([0, 1], [f"predicted {n}" for n in names])
+    ax.set_yticks([0, 1], [f"true {n}" for n in names])
+    ax.grid(False)
+    cell = [["TP", "FN"], ["FP", "TN"]]
+    for i in range(2):
+        row_total = matrix[i].sum()
+        for j in range(2):
+            share = f"\n{matrix[i, j] / row_total:.0%} of row" if row_total else ""
+            bright = matrix[i, j] > matrix.max() / 2
+            ax.text(j, i, f"{cell[i][j]} = {matrix[i, j]}{share}", ha="center", va="center",
+                    color="black" if bright else "white")
+    ax.set_title(title)
+    return ax
+
+
+def plot_sweep(values, train, val, ax=None, xlabel="weight decay", ylabel="loss",
+               title="Loss against weight decay"):
+    """Plot final train and validation values against a swept setting on a log axis.
+
+    A setting of 0 (no decay) cannot sit on a log axis; the axis is
+    symmetric-log, linear between 0 and the smallest positive value.
+    """
+    ax = _axes(ax)
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values)
+    ax.plot(values[order], np.asarray(train)[order], "o-", color=TRAIN, label="training")
+    ax.plot(values[order], np.asarray(val)[order], "s--", color=VAL, label="validation")
+    _log_axis(ax, values)
+    best = values[int(np.argmin(val))]
+    ax.axvline(best, color="0.3", linestyle=":", linewidth=1.5, label=f"best validation: {best:g}")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend()
+    return ax
+
+
+def plot_weight_norms(values, norms, ax=None, xlabel="weight decay",
+                      title="Weight norm after training"):
+    """Plot the L2 norm of the trained weights against a swept setting (log axis)."""
+    ax = _axes(ax)
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values)
+    ax.plot(values[order], np.asarray(norms)[order], "o-", color=OKABE_ITO[2])
+    _log_axis(ax, values)
+    ax.set(xlabel=xlabel, ylabel="||w|| (all parameters)", title=title)
+    return ax
+
+
+def _log_axis(ax, values):
+    positive = values[values > 0]
+    if len(positive) and (values == 0).any():
+        ax.set_xscale("symlog", linthresh=positive.min())
+    elif len(positive) == len(values):
+        ax.set_xscale("log")
+
+
+@torch.no_grad()
+def plot_decision_boundary(model, X, y, ax=None, title="Decision boundary", resolution=200):
+    """Shade where a 2-D binary classifier predicts each class and scatter the points.
+
+    Args:
+        model: maps (n, 2) inputs to (n, 1) logits.
+        X: (n, 2) points; y: (n,) or (n, 1) labels in {0, 1}.
+    """
+    ax = _axes(ax)
+    X_cpu, y_cpu = X.detach().cpu(), y.detach().cpu().reshape(-1)
+    lo, hi = X_cpu.min(0).values - 0.5, X_cpu.max(0).values + 0.5
+    xs = torch.linspace(lo[0], hi[0], resolution)
+    ys = torch.linspace(lo[1], hi[1], resolution)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)
+    device = next(model.parameters()).device
+    prob = torch.sigmoid(model(grid.to(device))).cpu().reshape(resolution, resolution)
+    ax.contourf(xs, ys, prob, levels=[0, 0.5, 1], colors=[OKABE_ITO[5], OKABE_ITO[1]], alpha=0.3)
+    ax.contour(xs, ys, prob, levels=[0.5], colors="black", linewidths=1.5)
+    for label, marker, color in ((0, "o", OKABE_ITO[0]), (1, "^", OKABE_ITO[3])):
+        pts = X_cpu[y_cpu == label]
+        ax.scatter(pts[:, 0], pts[:, 1], marker=marker, s=18, color=color, edgecolor="white",
+                   linewidth=0.5, label=f"class {label}")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
+    ax.grid(False)
+    ax.legend(loc="upper right")
+    return ax

@@ -1,0 +1,98 @@
+"""Does `make lab` serve the notebooks, as root and as a normal user?"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "course-test-token"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(prefix, env):
+    """Run `make lab` (with `prefix` before it), wait for the API, return (listing, output)."""
+    port = free_port()
+    cmd = prefix + ["make", "--no-print-directory", "lab", f"PORT={port}",
+                    f"LAB_ARGS=--no-browser --ServerApp.token={TOKEN} --ServerApp.ip=127.0.0.1"]
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    listing = None
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                url = f"http://127.0.0.1:{port}/api/contents?token={TOKEN}"
+                with urllib.request.urlopen(url, timeout=2) as reply:
+                    listing = json.load(reply)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.5)
+        time.sleep(0.5)  # let Jupyter finish printing its URL banner
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+    assert listing is not None, f"JupyterLab did not answer:\n{output[-3000:]}"
+    return listing, output
+
+
+def check(listing, output):
+    names = {item["name"] for item in listing["content"]}
+    assert "00_start_here.ipynb" in names, names  # served from notebooks/
+    assert "/lab?token=" in output  # the URL a learner opens is printed
+    assert "Start with 00_start_here.ipynb" in output
+
+
+@pytest.mark.slow
+def test_make_lab_serves_the_notebooks_as_the_current_user(tmp_path):
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    listing, output = serve([], env)
+    check(listing, output)
+    if os.geteuid() == 0:
+        assert "--allow-root" in output  # Jupyter refuses root without it
+
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def nobody_can_run_the_venv():
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return False
+    # Run a script through its shebang, as `make lab` does.
+    probe = subprocess.run(NOBODY + ["bash", "-c", f"'{ROOT}/.venv/bin/jupyter' --version"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not nobody_can_run_the_venv(),
+                    reason="needs root, setpriv, and a .venv whose Python an unprivileged "
+                           "user may run (here Python may live under /root)")
+def test_make_lab_serves_the_notebooks_as_a_normal_user():
+    home = tempfile.mkdtemp(prefix="course-user-")
+    os.chmod(home, 0o777)
+    try:
+        env = {"PATH": os.environ["PATH"], "HOME": home, "LANG": "C.UTF-8"}
+        listing, output = serve(NOBODY, env)
+        check(listing, output)
+        assert "--allow-root" not in output  # passed only when running as root
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

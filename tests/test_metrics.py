@@ -1,0 +1,72 @@
+"""Do the reference metrics give the textbook numbers and state their 0/0 rules?"""
+import pytest
+import torch
+
+from helpers import metrics
+
+
+def test_counts_from_lists_bools_and_tensors_agree():
+    y_true, y_pred = [1, 1, 0, 0, 1], [1, 0, 1, 0, 1]
+    expected = {"tp": 2, "fp": 1, "fn": 1, "tn": 1}
+    assert metrics.confusion_counts(y_true, y_pred) == expected
+    assert metrics.confusion_counts([bool(v) for v in y_true], [bool(v) for v in y_pred]) == expected
+    assert metrics.confusion_counts(torch.tensor(y_true).view(-1, 1), torch.tensor(y_pred)) == expected
+
+
+def test_counts_are_python_ints():
+    counts = metrics.confusion_counts(torch.tensor([1, 0]), torch.tensor([1, 1]))
+    assert all(type(v) is int for v in counts.values())
+
+
+def test_length_mismatch_raises_value_error():
+    with pytest.raises(ValueError, match="3 labels but y_pred has 2"):
+        metrics.confusion_counts([1, 0, 1], [1, 0])
+
+
+def test_source_page_matrix_without_regularization():
+    r = metrics.report({"tp": 90, "fn": 10, "fp": 30, "tn": 70})
+    assert r["accuracy"] == pytest.approx(0.80)
+    assert r["precision"] == pytest.approx(0.75)
+    assert r["recall"] == pytest.approx(0.90)
+    assert r["f1"] == pytest.approx(2 * 0.75 * 0.9 / 1.65)
+
+
+def test_second_source_page_matrix():
+    r = metrics.report({"tp": 45, "fp": 5, "fn": 10, "tn": 40})
+    assert r["precision"] == pytest.approx(0.9)
+    assert r["recall"] == pytest.approx(45 / 55)
+    assert r["accuracy"] == pytest.approx(0.85)
+
+
+def test_google_tumour_example_accuracy_paradox():
+    # 100 tumours: TP 1, FP 1, FN 8, TN 90 -> 91% accuracy, as "always benign" gets
+    model = metrics.report({"tp": 1, "fp": 1, "fn": 8, "tn": 90})
+    always_benign = metrics.report({"tp": 0, "fp": 0, "fn": 9, "tn": 91})
+    assert model["accuracy"] == pytest.approx(0.91) == always_benign["accuracy"]
+    assert always_benign["recall"] == 0.0 and model["recall"] == pytest.approx(1 / 9)
+    assert always_benign["balanced_accuracy"] == pytest.approx(0.5)
+
+
+def test_zero_over_zero_gives_zero_never_raises():
+    assert metrics.precision(0, 0) == 0.0  # nothing predicted positive
+    assert metrics.recall(0, 0) == 0.0     # nothing actually positive
+    assert metrics.f1(0.0, 0.0) == 0.0
+    assert metrics.accuracy(0, 0, 0, 0) == 0.0
+    assert metrics.balanced_accuracy(0, 0, 0, 0) == 0.0
+
+
+def test_f1_is_the_harmonic_not_the_arithmetic_mean():
+    assert metrics.f1(1.0, 0.1) == pytest.approx(2 * 0.1 / 1.1)
+    assert metrics.f1(1.0, 0.1) < (1.0 + 0.1) / 2
+
+
+def test_balanced_accuracy_uses_only_classes_present():
+    # all-negative data classified perfectly: only the negative class counts
+    assert metrics.balanced_accuracy(tp=0, fp=0, fn=0, tn=10) == 1.0
+    assert metrics.balanced_accuracy(tp=3, fp=2, fn=1, tn=8) == pytest.approx((0.75 + 0.8) / 2)
+
+
+def test_classification_report_has_counts_and_rates():
+    r = metrics.classification_report([1, 0, 0, 0], [0, 0, 0, 0])
+    assert r["tn"] == 3 and r["fn"] == 1
+    assert r["accuracy"] == 0.75 and r["recall"] == 0.0 and r["precision"] == 0.0

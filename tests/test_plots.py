@@ -1,0 +1,62 @@
+"""Do the plot helpers draw what their names promise?"""
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.collections import PolyCollection
+from torch import nn
+
+from helpers import plots
+from helpers.data import noisy_moons
+from helpers.training import History
+
+
+def history():
+    return History(train_loss=[1.0, 0.5, 0.2, 0.1], val_loss=[1.1, 0.8, 0.9, 1.2])
+
+
+def test_loss_curves_shade_the_gap_and_mark_the_best_epoch():
+    ax = plots.plot_loss_curves(history())
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "generalization gap" in labels
+    assert "lowest validation loss (epoch 2)" in labels
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)
+    assert ax.get_lines()[0].get_linestyle() != ax.get_lines()[1].get_linestyle()
+
+
+def test_loss_curves_can_use_a_log_axis():
+    assert plots.plot_loss_curves(history(), log_y=True).get_yscale() == "log"
+
+
+def test_confusion_matrix_writes_every_count_in_its_cell():
+    ax = plots.plot_confusion({"tp": 90, "fn": 10, "fp": 30, "tn": 70})
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for cell in ("TP = 90", "FN = 10", "FP = 30", "TN = 70", "90% of row", "30% of row"):
+        assert cell in texts
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["true positive", "true negative"]
+
+
+def test_sweep_plot_puts_zero_decay_on_a_symlog_axis():
+    ax = plots.plot_sweep([0.0, 0.01, 0.1, 1.0], [0.1, 0.2, 0.3, 0.9], [0.9, 0.5, 0.4, 1.0])
+    assert ax.get_xscale() == "symlog"
+    assert "best validation: 0.1" in [t.get_text() for t in ax.get_legend().get_texts()]
+    ax2 = plots.plot_sweep([0.01, 0.1], [0.1, 0.2], [0.3, 0.2])
+    assert ax2.get_xscale() == "log"
+
+
+def test_weight_norm_plot_sorts_by_setting():
+    ax = plots.plot_weight_norms([1.0, 0.0, 0.1], [0.2, 0.9, 0.5])
+    x, y = ax.get_lines()[0].get_data()
+    assert list(x) == [0.0, 0.1, 1.0] and list(y) == [0.9, 0.5, 0.2]
+
+
+def test_decision_boundary_draws_regions_and_both_classes():
+    d = noisy_moons(num_train=50)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    fig, ax = plt.subplots()
+    plots.plot_decision_boundary(model, d.X_train, d.y_train, ax=ax, resolution=50)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["class 0", "class 1"]
+    offsets = np.concatenate([c.get_offsets() for c in ax.collections if hasattr(c, "get_offsets")
+                              and len(c.get_offsets()) > 1])
+    assert len(offsets) >= 50
