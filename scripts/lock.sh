@@ -2,6 +2,9 @@
 # Regenerate the pinned locks and environment.yml from the *.in files.
 # Each lock is frozen from a throw-away venv so it holds exactly what that
 # set of pins pulls in, nothing left over from experiments.
+# Lock with the OLDEST Python 3.11 the course supports (Debian 12's 3.11.2:
+# PYTHON=/usr/bin/python3.11 make lock): some releases need 3.11.5 or newer,
+# and a lock made on a newer 3.11 would not install on older ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=${PYTHON:-python3}
