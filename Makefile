@@ -9,10 +9,11 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bench lock clean
+.PHONY: help lab instructor test bench lock clean
 
 help:
 	@echo "make lab    install (first time only) and start JupyterLab on notebooks/"
+	@echo "make instructor  start JupyterLab on autograded/ with nbgrader's instructor panels"
 	@echo "make test   install (first time only) and run the whole test suite"
 	@echo "make bench  run the benchmarks (sweep trainer, notebook wall times)"
 	@echo "make lock   re-pin requirements*.txt and environment.yml from the *.in files"
@@ -40,7 +41,16 @@ lab: $(VENV)/.runtime-installed
 	@echo "Starting JupyterLab on notebooks/. Open the http://localhost:$(PORT)/lab?token=... link"
 	@echo "that Jupyter prints below (Ctrl+C twice to stop). Start with 00_start_here.ipynb."
 	@echo ""
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/learner \
+	  $(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+# Instructors: nbgrader's create-assignment panel, formgrader and course list.
+instructor: $(VENV)/.runtime-installed
+	@echo ""
+	@echo "Starting JupyterLab for instructors on autograded/ (nbgrader panels on)."
+	@echo "Open the http://localhost:$(PORT)/lab?token=... link printed below."
+	@echo ""
+	cd autograded && ../$(BIN)/jupyter lab --ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -22,10 +23,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve(prefix, env):
-    """Run `make lab` (with `prefix` before it), wait for the API, return (listing, output)."""
+def serve(prefix, env, target="lab", visit=None):
+    """Run `make <target>` (with `prefix` before it), wait for the API, return (listing, output).
+
+    `visit(base_url)` runs while the server is up (e.g. a browser check).
+    """
     port = free_port()
-    cmd = prefix + ["make", "--no-print-directory", "lab", f"PORT={port}",
+    cmd = prefix + ["make", "--no-print-directory", target, f"PORT={port}",
                     f"LAB_ARGS=--no-browser --ServerApp.token={TOKEN} --ServerApp.ip=127.0.0.1"]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -38,6 +42,8 @@ def serve(prefix, env):
                 url = f"http://127.0.0.1:{port}/api/contents?token={TOKEN}"
                 with urllib.request.urlopen(url, timeout=2) as reply:
                     listing = json.load(reply)
+                if visit:
+                    visit(f"http://127.0.0.1:{port}")
                 break
             except OSError:
                 if proc.poll() is not None:
@@ -96,3 +102,52 @@ def test_make_lab_serves_the_notebooks_as_a_normal_user():
         assert "--allow-root" not in output  # passed only when running as root
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def nbgrader_ui(base_url):
+    """Open JupyterLab in headless Chromium and list the nbgrader UI it shows."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            tempfile.mkdtemp(prefix="chromium-"), executable_path=shutil.which("chromium"),
+            headless=True, args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                 "--disable-background-networking",
+                                 "--disable-component-update", "--disable-sync"])
+        try:
+            page = context.new_page()
+            page.goto(f"{base_url}/lab?token={TOKEN}")
+            page.wait_for_selector("#jp-main-dock-panel", timeout=60000)
+            page.wait_for_timeout(1500)  # plugins add menus after the shell appears
+            menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+            tabs = page.locator(".lm-TabBar-tab").evaluate_all(
+                "els => els.map(e => e.getAttribute('title') || e.textContent)")
+        finally:
+            context.close()
+    return {"menus": menus, "tabs": " ".join(t or "" for t in tabs),
+            "formgrader": serves(f"{base_url}/formgrader?token={TOKEN}")}
+
+
+def serves(url):
+    """True if the server answers `url`, False on 404 (an extension that is off)."""
+    try:
+        with urllib.request.urlopen(url):
+            return True
+    except urllib.error.HTTPError as err:
+        if err.code == 404:
+            return False
+        raise
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not shutil.which("chromium"), reason="Chromium is not installed (CI installs it)")
+@pytest.mark.parametrize("target, instructor", [("lab", False), ("instructor", True)])
+def test_only_instructors_see_the_nbgrader_panels(tmp_path, target, instructor):
+    seen = {}
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    serve([], env, target=target, visit=lambda url: seen.update(nbgrader_ui(url)))
+    assert "menus" in seen, seen
+    assert ("Nbgrader" in seen["menus"]) is instructor, seen["menus"]
+    assert ("Create Assignment" in seen["tabs"]) is instructor, seen["tabs"]
+    assert seen["formgrader"] is instructor

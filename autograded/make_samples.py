@@ -1,0 +1,134 @@
+"""Build the sample submissions from the released notebooks, for an instructor to grade.
+
+Each file samples/<assignment>/<student>.py is one learner's answers:
+
+- a docstring saying what the sample shows;
+- `# expect-fail: <test cell>: <words>` lines: the test cells grading must
+  fail, and words their failure message must contain (`*` = every test cell);
+  every other test cell must get full marks;
+- `# %% <answer cell>` sections: the text below one replaces that answer cell.
+
+Answer cells without a section get the reference solution from source/ (its
+BEGIN/END SOLUTION lines dropped), so a mistake sample holds only the cell it
+breaks. A file with the line `# answers: unanswered` leaves every answer cell
+as released.
+
+Run from this folder, after `nbgrader generate_assignment <assignment>`:
+
+    python make_samples.py                  # every assignment that has samples
+    python make_samples.py ps2_l2_penalty   # only these
+
+It writes submitted/<student>/<assignment>/<assignment>.ipynb per sample,
+replacing an earlier copy of the same sample.
+"""
+import argparse
+import copy
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+COURSE = Path(__file__).resolve().parent
+SECTION = re.compile(r"^# %% (\S+)\s*$", re.M)
+EXPECT = re.compile(r"^# expect-fail: (\S+): (.+?)\s*$", re.M)
+
+
+@dataclass
+class Sample:
+    """One sample submission, as read from samples/<assignment>/<student>.py."""
+
+    student: str
+    description: str
+    unanswered: bool = False
+    expect_fail: dict = field(default_factory=dict)  # test cell id -> words in its message
+    answers: dict = field(default_factory=dict)      # answer cell id -> cell source
+
+
+def read_sample(path):
+    """Parse one sample file (format in this module's docstring)."""
+    path = Path(path)
+    text = path.read_text()
+    parts = SECTION.split(text)
+    header, sections = parts[0], parts[1:]
+    doc = re.match(r'\s*"""(.*?)"""', header, re.S)
+    if not doc:
+        raise ValueError(f"{path}: start with a docstring saying what the sample shows")
+    answers = {}
+    for cell_id, body in zip(sections[::2], sections[1::2]):
+        if cell_id in answers:
+            raise ValueError(f"{path}: two sections for {cell_id}")
+        answers[cell_id] = body.strip("\n") + "\n"
+    return Sample(student=path.stem, description=" ".join(doc.group(1).split()),
+                  unanswered=bool(re.search(r"^# answers: unanswered\s*$", header, re.M)),
+                  expect_fail=dict(EXPECT.findall(header)), answers=answers)
+
+
+def samples(assignment, course=COURSE):
+    """Every sample of an assignment, sorted by student name."""
+    return [read_sample(p) for p in sorted((course / "samples" / assignment).glob("*.py"))]
+
+
+def is_answer_cell(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return meta.get("solution", False) and not meta.get("grade", False)
+
+
+def reference_answers(assignment, course=COURSE):
+    """Answer cell id -> the source notebook's solution without its SOLUTION markers."""
+    nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {cell.metadata.nbgrader["grade_id"]:
+            "".join(line for line in cell.source.splitlines(keepends=True)
+                    if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+            for cell in nb.cells if is_answer_cell(cell)}
+
+
+def fill(released, sample, reference):
+    """A copy of the released notebook with the sample's answers in its answer cells."""
+    nb = copy.deepcopy(released)
+    answer_ids = {c.metadata.nbgrader["grade_id"] for c in nb.cells if is_answer_cell(c)}
+    unknown = set(sample.answers) - answer_ids
+    if unknown:
+        raise ValueError(f"sample {sample.student}: no answer cell named {sorted(unknown)}; "
+                         f"the answer cells are {sorted(answer_ids)}")
+    if sample.unanswered:
+        return nb
+    for cell in nb.cells:
+        if is_answer_cell(cell):
+            cell_id = cell.metadata.nbgrader["grade_id"]
+            cell.source = sample.answers.get(cell_id, reference[cell_id]).rstrip("\n")
+    return nb
+
+
+def build(assignment, course=COURSE):
+    """Write every sample of one assignment into submitted/; return the student ids."""
+    released_path = course / "release" / assignment / f"{assignment}.ipynb"
+    if not released_path.exists():
+        raise SystemExit(f"{released_path} does not exist: run "
+                         f"`nbgrader generate_assignment {assignment}` first (from {course}).")
+    released = nbformat.read(released_path, as_version=4)
+    reference = reference_answers(assignment, course)
+    students = []
+    for sample in samples(assignment, course):
+        out = course / "submitted" / sample.student / assignment / f"{assignment}.ipynb"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(fill(released, sample, reference), out)
+        students.append(sample.student)
+    return students
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("assignments", nargs="*",
+                        help="assignments to build (default: every folder in samples/)")
+    args = parser.parse_args(argv)
+    names = args.assignments or sorted(p.name for p in (COURSE / "samples").iterdir() if p.is_dir())
+    for name in names:
+        students = build(name)
+        print(f"{name}: {len(students)} submissions in submitted/<student>/{name}/ "
+              f"({', '.join(students)})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
