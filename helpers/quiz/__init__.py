@@ -1,0 +1,24 @@
+"""Quizzes for the lesson notebooks: questions kept as data, checked, explained, saved.
+
+In a notebook::
+
+    from helpers.quiz import show_quiz, show_progress
+    show_quiz("01_overfitting_metrics")                  # the whole quiz
+    show_quiz("02_weight_decay", n=5)                    # 5 questions at random
+    show_quiz("04_param_groups", difficulty="hard")      # only the hard ones
+    show_progress()                                      # mastery by topic, all lessons
+
+Questions live in `helpers/quiz/banks/<lesson>.yaml`, one file per lesson,
+checked when loaded (`python -m helpers.quiz validate` checks them all).
+
+Progress (answers and scores) is saved automatically to the file named by the
+environment variable COURSE_PROGRESS_FILE, or else to
+`~/.regularization-course/progress.json`; see `helpers.quiz.progress`.
+"""
+from helpers.quiz.bank import BankError, bank_names, load_bank
+from helpers.quiz.progress import progress_path
+from helpers.quiz.summary import show_progress
+from helpers.quiz.widgets import Quiz, show_quiz
+
+__all__ = ["show_quiz", "show_progress", "load_bank", "BankError", "Quiz", "bank_names",
+           "progress_path"]
