@@ -47,3 +47,15 @@ def test_setup_sets_a_colour_blind_safe_style():
     colors = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     assert colors[0].lower() == "#0072b2"  # Okabe-Ito blue
     assert mpl.rcParams["image.cmap"] == "cividis"
+
+
+def test_setup_uses_one_cpu_thread_unless_told_otherwise(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        setup(seed=0, device="cpu", quiet=True)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("COURSE_THREADS", "2")
+        setup(seed=0, device="cpu", quiet=True)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
