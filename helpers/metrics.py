@@ -87,3 +87,38 @@ def classification_report(y_true, y_pred):
     """Confusion counts and every metric above for one set of predictions."""
     counts = confusion_counts(y_true, y_pred)
     return {**counts, **report(counts)}
+
+
+def threshold_sweep(scores, y_true, thresholds=None):
+    """Count and score the predictions `scores > t` for every threshold t.
+
+    Lesson 01 (the precision-recall trade-off): a classifier outputs a score
+    (here a probability); the 0.5 cut-off is a choice, and moving it trades
+    precision for recall.
+
+    Args:
+        scores: (n,) or (n, 1) tensor or sequence of scores, e.g. probabilities.
+        y_true: n labels in {0, 1}, any shape that flattens to (n,).
+        thresholds: 1-D sequence of cut-offs; default 99 evenly spaced values
+            from 0.01 to 0.99 (for probabilities).
+    Returns:
+        dict of lists, one entry per threshold: "threshold", the counts "tp",
+        "fp", "fn", "tn" and the rates of `report` ("accuracy", "precision",
+        "recall", "f1", "balanced_accuracy").
+    """
+    s = (scores if torch.is_tensor(scores) else torch.as_tensor(list(scores)))
+    s = s.detach().reshape(-1).cpu().double()
+    t = _as_bool_tensor(y_true)
+    if s.shape != t.shape:
+        raise ValueError(f"y_true has {t.numel()} labels but scores has {s.numel()}")
+    if thresholds is None:
+        thresholds = torch.linspace(0.01, 0.99, 99, dtype=torch.float64)
+    thr = torch.as_tensor(thresholds, dtype=torch.float64).reshape(-1)
+    pred = s.unsqueeze(0) > thr.unsqueeze(1)  # (num_thresholds, n)
+    counts = {"tp": (pred & t).sum(1), "fp": (pred & ~t).sum(1),
+              "fn": (~pred & t).sum(1), "tn": (~pred & ~t).sum(1)}
+    out = {"threshold": thr.tolist(), **{k: v.tolist() for k, v in counts.items()}}
+    rows = [report({k: out[k][i] for k in counts}) for i in range(len(thr))]
+    for key in rows[0] if rows else ():
+        out[key] = [r[key] for r in rows]
+    return out

@@ -162,3 +162,82 @@ def plot_decision_boundary(model, X, y, ax=None, title="Decision boundary", reso
     ax.grid(False)
     ax.legend(loc="upper right")
     return ax
+
+
+def plot_threshold_sweep(sweep, ax=None, mark=0.5, title="Moving the decision threshold"):
+    """Plot precision, recall and F1 against the decision threshold (lesson 01).
+
+    Args:
+        sweep: the dict returned by helpers.metrics.threshold_sweep.
+        mark: draw a vertical line at this threshold (None: no line).
+    """
+    ax = _axes(ax)
+    thr = np.asarray(sweep["threshold"])
+    for key, color, style in (("precision", OKABE_ITO[0], "-"), ("recall", OKABE_ITO[3], "--"),
+                              ("f1", OKABE_ITO[2], "-.")):
+        values = _defined_precision(sweep) if key == "precision" else np.asarray(sweep[key])
+        ax.plot(thr, values, color=color, linestyle=style, label=key)
+    if mark is not None:
+        ax.axvline(mark, color="0.3", linestyle=":", linewidth=1.5, label=f"threshold {mark:g}")
+    ax.set(xlabel="threshold (predict positive when score > threshold)", ylabel="value",
+           ylim=(-0.02, 1.02), title=title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+def plot_precision_recall(sweep, ax=None, base_rate=None, points=None,
+                          title="Precision against recall"):
+    """Plot the precision-recall curve traced by a threshold sweep (lesson 01).
+
+    Args:
+        sweep: the dict returned by helpers.metrics.threshold_sweep.
+        base_rate: the share of positives; drawn as the precision of a model
+            that guesses at random (None: not drawn).
+        points: optional {label: (recall, precision)} to mark, e.g. a baseline.
+    """
+    ax = _axes(ax)
+    ax.plot(sweep["recall"], _defined_precision(sweep), "-", color=OKABE_ITO[0],
+            label="model, all thresholds")
+    if base_rate is not None:
+        ax.axhline(base_rate, color="0.4", linestyle="--", linewidth=1.5,
+                   label=f"random guessing (precision {base_rate:.0%})")
+    markers = iter(["o", "s", "^", "D", "v"])
+    colors = iter(OKABE_ITO[3:])
+    for label, (r, p) in (points or {}).items():
+        ax.plot([r], [p], linestyle="none", marker=next(markers), markersize=8,
+                color=next(colors), label=label)
+    ax.set(xlabel="recall", ylabel="precision", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02),
+           title=title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+def _defined_precision(sweep):
+    """Precision per threshold, NaN (not drawn) where nothing is predicted positive (0/0)."""
+    predicted = np.asarray(sweep["tp"]) + np.asarray(sweep["fp"])
+    return np.where(predicted > 0, np.asarray(sweep["precision"], dtype=float), np.nan)
+
+
+def plot_metrics_sweep(values, curves, ax=None, xlabel="weight decay", ylabel="validation",
+                       title="Validation metrics against weight decay"):
+    """Plot several metrics (higher is better) against a swept setting on a log axis.
+
+    Lesson 02 uses it for validation precision, recall and accuracy against
+    weight decay; unlike plot_sweep it marks no "best" value, since each
+    metric would pick a different one.
+
+    Args:
+        values: the swept setting of each model, shape (K,).
+        curves: {label: K values}.
+    """
+    ax = _axes(ax)
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values)
+    styles = iter(zip(OKABE_ITO, ["o-", "s--", "^-.", "D:", "v-"]))
+    for label, ys in curves.items():
+        color, style = next(styles)
+        ax.plot(values[order], np.asarray(ys)[order], style, color=color, label=label)
+    _log_axis(ax, values)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend()
+    return ax

@@ -70,3 +70,26 @@ def test_classification_report_has_counts_and_rates():
     r = metrics.classification_report([1, 0, 0, 0], [0, 0, 0, 0])
     assert r["tn"] == 3 and r["fn"] == 1
     assert r["accuracy"] == 0.75 and r["recall"] == 0.0 and r["precision"] == 0.0
+
+
+def test_threshold_sweep_counts_every_cut_off():
+    scores = [0.9, 0.8, 0.3, 0.2]
+    sweep = metrics.threshold_sweep(scores, [1, 0, 1, 0], thresholds=[0.0, 0.5, 0.85, 0.95])
+    assert sweep["tp"] == [2, 1, 1, 0] and sweep["fp"] == [2, 1, 0, 0]
+    assert sweep["precision"] == pytest.approx([0.5, 0.5, 1.0, 0.0])
+    assert sweep["recall"] == pytest.approx([1.0, 0.5, 0.5, 0.0])
+
+
+def test_threshold_sweep_agrees_with_the_report_of_each_threshold():
+    torch.manual_seed(0)
+    scores, y = torch.rand(50, 1), (torch.rand(50, 1) > 0.7).float()
+    sweep = metrics.threshold_sweep(scores, y)
+    assert len(sweep["threshold"]) == 99
+    i = sweep["threshold"].index(pytest.approx(0.5))
+    assert metrics.classification_report(y, scores > 0.5) == pytest.approx(
+        {k: sweep[k][i] for k in metrics.classification_report(y, scores > 0.5)})
+
+
+def test_threshold_sweep_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="3 labels but scores has 2"):
+        metrics.threshold_sweep([0.1, 0.2], [1, 0, 1])

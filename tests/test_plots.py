@@ -60,3 +60,31 @@ def test_decision_boundary_draws_regions_and_both_classes():
     offsets = np.concatenate([c.get_offsets() for c in ax.collections if hasattr(c, "get_offsets")
                               and len(c.get_offsets()) > 1])
     assert len(offsets) >= 50
+
+
+def _sweep():
+    from helpers.metrics import threshold_sweep
+    return threshold_sweep([0.9, 0.8, 0.3, 0.2], [1, 0, 1, 0], thresholds=[0.1, 0.5, 0.95])
+
+
+def test_threshold_plot_draws_three_metrics_and_skips_undefined_precision():
+    ax = plots.plot_threshold_sweep(_sweep(), mark=0.5)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:3] == ["precision", "recall", "f1"] and "threshold 0.5" in labels
+    precision = ax.get_lines()[0].get_ydata()
+    assert np.isnan(precision[-1])  # nothing predicted positive at 0.95: 0/0 is not drawn as 0
+
+
+def test_precision_recall_plot_marks_base_rate_and_points():
+    ax = plots.plot_precision_recall(_sweep(), base_rate=0.5, points={"baseline": (0.0, 0.0)})
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "random guessing (precision 50%)" in labels and "baseline" in labels
+    assert ax.get_xlabel() == "recall" and ax.get_ylabel() == "precision"
+
+
+def test_metrics_sweep_plots_one_sorted_line_per_metric():
+    ax = plots.plot_metrics_sweep([0.1, 0.0, 1.0], {"precision": [0.8, 0.7, 0.5],
+                                                    "recall": [0.9, 0.6, 1.0]})
+    assert [line.get_label() for line in ax.get_lines()] == ["precision", "recall"]
+    assert list(ax.get_lines()[0].get_xdata()) == [0.0, 0.1, 1.0]
+    assert ax.get_xscale() == "symlog"
