@@ -43,18 +43,6 @@ ALL_CHECKS = [
 ]
 
 
-@pytest.mark.parametrize("check,fn", ALL_CHECKS, ids=lambda x: getattr(x, "__name__", ""))
-def test_right_answer_passes(check, fn):
-    assert check(fn) is None
-
-
-@pytest.mark.parametrize("check,fn", ALL_CHECKS, ids=lambda x: getattr(x, "__name__", ""))
-def test_stub_is_reported_as_not_written(check, fn):
-    def stub(*args):
-        raise NotImplementedError()
-    assert "is not written yet" in check(stub)
-
-
 # ----------------------------------------------------------- the facts behind the checks
 
 @pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])

@@ -36,18 +36,6 @@ ALL_CHECKS = [
 ]
 
 
-@pytest.mark.parametrize("check,fn", ALL_CHECKS, ids=lambda x: getattr(x, "__name__", ""))
-def test_right_answer_passes(check, fn):
-    assert check(fn) is None
-
-
-@pytest.mark.parametrize("check,fn", ALL_CHECKS, ids=lambda x: getattr(x, "__name__", ""))
-def test_stub_is_reported_as_not_written(check, fn):
-    def stub(*args):
-        raise NotImplementedError()
-    assert "is not written yet" in check(stub)
-
-
 # ----------------------------------------------------------- the facts behind the checks
 
 def test_tiny_lm_has_every_kind_of_parameter_the_rule_must_handle():
