@@ -166,3 +166,18 @@ def test_start_here_notebook_quiz(lab_session):
     right = _wrong_then_right(panel, question)
     _restart_and_run(panel, pid)
     _check_saved(panel, question, right)
+
+
+@pytest.mark.parametrize("lesson", ["02_weight_decay", "03_l2_by_hand", "04_param_groups"])
+def test_every_other_lesson_quiz_answers_in_jupyterlab(lab_session, lesson):
+    """Does each remaining lesson's bank render and grade in the browser too?"""
+    lab, page, _ = lab_session
+    name = f"quiz_{lesson[:2]}.ipynb"
+    write_notebook(lab.root / name, [
+        f'from helpers.quiz import show_quiz\nshow_quiz("{lesson}", seed=0)',
+        'import os\nprint("quiz-ready", os.getpid())'])
+    panel, _ = _open_and_run(lab, page, name)
+    question = _first_shown_single_choice(panel, lesson)
+    _wrong_then_right(panel, question)
+    lab_command(page, "notebook:close-and-shutdown")
+    accept_dialog(page)
