@@ -117,9 +117,10 @@ class StackedOptimizer:
         if kind not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {kind!r}")
         self.params, self.kind = params, kind
-        # Per-model settings as float64 on the host: scalars that torch.optim
-        # computes in Python (double) precision are computed the same way
-        # here, then rounded once, so the updates match it bit for bit.
+        # Per-model settings as float64 on the host: the scalars torch.optim
+        # computes in Python (double) precision, such as lr / (1 - beta1**t)
+        # and 1 - lr * wd, are computed the same way here and rounded once,
+        # which keeps each model's update within an ulp of torch.optim's.
         self.lr = torch.as_tensor(lr, dtype=torch.float64)
         self.wd = torch.as_tensor(weight_decay, dtype=torch.float64)
         self.momentum, self.nesterov, self.betas, self.eps = momentum, nesterov, betas, eps
