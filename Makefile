@@ -50,7 +50,7 @@ instructor: $(VENV)/.runtime-installed
 	@echo "Starting JupyterLab for instructors on autograded/ (nbgrader panels on)."
 	@echo "Open the http://localhost:$(PORT)/lab?token=... link printed below."
 	@echo ""
-	cd autograded && ../$(BIN)/jupyter lab --ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
+	cd autograded && $(abspath $(BIN))/jupyter lab --ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
