@@ -337,7 +337,8 @@ def test_a_truncated_file_says_where_the_json_breaks(tmp_path):
     text = notebook_text()
     nb, problem = load_submission(write(tmp_path, text[:len(text) // 2]))
     assert nb is None
-    assert "is not valid JSON" in problem and " at line " in problem and ", column " in problem
+    assert "is not valid JSON" in problem and "(line " in problem and ", column " in problem
+    assert " at (line" not in problem and "at at" not in problem
 
 
 def test_invalid_bytes_say_the_file_is_not_utf8(tmp_path):
@@ -394,7 +395,7 @@ def test_an_old_notebook_is_upgraded_to_version_4(tmp_path):
 
 
 @pytest.mark.parametrize("data, words", [
-    ("", "is not valid JSON: Expecting value at line 1, column 1"),
+    ("", "is not valid JSON: Expecting value (line 1, column 1)"),
     ('"just a string"', "its JSON is a string"),
     ('{"cells": []}', "no numeric 'nbformat' version"),
     ('{"nbformat": "4", "cells": []}', "no numeric 'nbformat' version"),

@@ -45,7 +45,7 @@ def load_submission(path):
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:  # e.g. a truncated upload or a hand-edited file
-        return None, f"{name} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}."
+        return None, f"{name} is not valid JSON: {err.msg.removesuffix(' at')} (line {err.lineno}, column {err.colno})."
     except RecursionError:
         return None, f"{name} is not a notebook: its JSON is nested too deeply to read."
     if not isinstance(data, dict):
