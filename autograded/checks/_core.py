@@ -3,11 +3,15 @@
 Checks run in the grading kernel, in the same Python process as the learner's
 answer cells. Each notebook's setup cell imports its checks module (in a
 hidden block) before any answer cell runs, so every name bound here at import
-time is the real function, whatever an answer cell rebinds later. The rules
-the checks follow, so that the grading pipeline's tamper rules can hold:
+time is the real function, whatever an answer cell rebinds later. The same
+checks also run in the sealed judge (grading/sealed.py), a process learner
+code never runs in: there `fn` is a `Remote` stand-in, and `call` and
+`graded_alone` hand the call to it. The rules the checks follow, so that the
+grading pipeline's tamper rules can hold:
 
 - call learner code only through `call`, which catches its exceptions,
-  warnings and printed output (anything on stderr would zero the test cell);
+  warnings and printed output (anything on stderr would zero the test cell),
+  and change the learner's namespace only through `graded_alone`;
 - read what it returns only through `as_number`, `flat_values` and
   `describe`: exact built-in types or exact `torch.Tensor`s, turned into
   plain Python values by functions captured here; never `==`, `bool()`,
@@ -60,12 +64,45 @@ class Outcome:
         self.printed = printed    # everything it printed (stdout and stderr)
 
 
+class Remote:
+    """A learner's function that runs in another process: the sealed judge's stand-in.
+
+    `run(name, args, overrides)` calls the function named `name` there, with
+    `overrides` (name -> reference) put into its namespace first, and returns
+    an Outcome; grading/sealed.py supplies it.
+    """
+
+    def __init__(self, name, run):
+        self.name = name
+        self.run = run
+        self.overrides = {}  # what the open graded_alone blocks put in place
+
+    def call(self, args):
+        return self.run(self.name, args, dict(self.overrides))
+
+    @contextmanager
+    def alone(self, name, reference):
+        """Inside the block, calls see `reference` under `name` (see graded_alone)."""
+        missing = object()
+        saved = self.overrides.get(name, missing)
+        self.overrides[name] = reference
+        try:
+            yield
+        finally:
+            if saved is missing:
+                self.overrides.pop(name, None)
+            else:
+                self.overrides[name] = saved
+
+
 def call(fn, *args):
     """Call a learner's function; catch what it raises, warns and prints.
 
     Output is caught because anything a test cell writes to stderr zeroes the
     cell in nbgrader, even when the check itself passes.
     """
+    if type(fn) is Remote:  # not isinstance: that would believe a learner object's __class__
+        return fn.call(args)
     out = StringIO()
     with catch_warnings(record=True) as caught, redirect_stdout(out), redirect_stderr(out):
         simplefilter("always")
@@ -196,6 +233,10 @@ def graded_alone(fn, name, reference):
     correct l2_penalty, make_optimizer with correct param_groups, and a
     mistake in one function costs points once, in its own test.
     """
+    if type(fn) is Remote:
+        with fn.alone(name, reference):
+            yield
+        return
     if type(fn) is not FunctionType:
         yield
         return
