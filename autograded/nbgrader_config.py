@@ -21,3 +21,40 @@ c.Execute.timeout = 60
 # Grading kernels inherit nbgrader's environment: one torch thread each, so
 # kernels running side by side do not fight over the cores (unless set already).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# The grading pipeline (`make grade`, package grading/) lives in this folder;
+# nbgrader imports its feedback preprocessor and export plugin from here.
+import sys  # noqa: E402
+
+if c.CourseDirectory.root not in sys.path:
+    sys.path.insert(0, c.CourseDirectory.root)
+
+# A learner who duplicates a test cell must still be graded (nbgrader's own
+# DeduplicateIds leaves the copy in a state that fails the whole submission).
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "grading.sanitize.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Feedback never shows hidden tests: their lines are removed from the test cells
+# and error tracebacks (which quote the lines around the failure) are cut to the
+# exception and its message, which is what the learner should read.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "grading.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# `nbgrader export` writes the same honest grades as `make grade`: a status per
+# submission, and an empty score (never 0) for one that was not graded.
+c.ExportApp.plugin_class = "grading.report.HonestExport"
+
+# LMS downloads (`make grade ZIP=...`, nbgrader zip_collect): Canvas names each file
+# <name>_[LATE_]<user id>_<submission id>_<file>[-<n>].ipynb; the student id is <name>.
+# Change this pattern for another LMS; it must name student_id and file_id.
+c.ZipCollectApp.collector_plugin = "nbgrader.plugins.FileNameCollectorPlugin"
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[^/_]+)_(?:LATE_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$")
