@@ -9,11 +9,13 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab instructor test bench lock clean
+.PHONY: help lab instructor grade samples test bench lock clean
 
 help:
 	@echo "make lab    install (first time only) and start JupyterLab on notebooks/"
 	@echo "make instructor  start JupyterLab on autograded/ with nbgrader's instructor panels"
+	@echo "make grade ASSIGNMENT=ps2_l2_penalty [JOBS=2] [FORCE=1] [ZIP=lms.zip]  grade a class"
+	@echo "make samples ASSIGNMENT=ps2_l2_penalty  hand in the sample class (to try make grade)"
 	@echo "make test   install (first time only) and run the whole test suite"
 	@echo "make bench  run the benchmarks (sweep trainer, notebook wall times)"
 	@echo "make lock   re-pin requirements*.txt and environment.yml from the *.in files"
@@ -51,6 +53,18 @@ instructor: $(VENV)/.runtime-installed
 	@echo "Open the http://localhost:$(PORT)/lab?token=... link printed below."
 	@echo ""
 	cd autograded && $(abspath $(BIN))/jupyter lab --ServerApp.port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+# Instructors: grade every submission of an assignment (autograded/README.md).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+grade: $(VENV)/.runtime-installed
+	@test -n "$(ASSIGNMENT)" || { echo "Say which: make grade ASSIGNMENT=ps2_l2_penalty"; exit 1; }
+	cd autograded && PATH=$(abspath $(BIN)):$$PATH $(abspath $(BIN))/python -m grading $(ASSIGNMENT) \
+	  --jobs $(JOBS) $(if $(FORCE),--force,) $(if $(ZIP),--zip $(abspath $(ZIP)),) $(GRADE_ARGS)
+
+samples: $(VENV)/.runtime-installed
+	@test -n "$(ASSIGNMENT)" || { echo "Say which: make samples ASSIGNMENT=ps2_l2_penalty"; exit 1; }
+	cd autograded && PATH=$(abspath $(BIN)):$$PATH $(abspath $(BIN))/nbgrader generate_assignment $(ASSIGNMENT)
+	cd autograded && $(abspath $(BIN))/python make_samples.py $(ASSIGNMENT)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -8,6 +8,18 @@ Each file samples/<assignment>/<student>.py is one learner's answers:
   every other test cell must get full marks;
 - `# %% <answer cell>` sections: the text below one replaces that answer cell.
 
+Samples that only `make grade` grades right (tamper attempts, broken
+notebooks; see grading/pipeline.py) also have:
+
+- `# pipeline-only: <why>`: plain nbgrader would score it wrong, so the tests
+  of plain nbgrader grading leave it out (`samples(..., pipeline=True)` keeps it);
+- `# expect-status: <graded | needs review | not graded>` (default: graded)
+  and `# expect-reason: <words>` lines: words the record's reasons or notes
+  must contain;
+- `# notebook: <operation> [<cell id>]`: a change to the whole notebook after
+  the answers are filled in: `corrupt-json`, `delete-cell <id>`,
+  `duplicate-cell <id>`, `edit-cell <id>` (the test replaced by `pass`).
+
 Answer cells without a section get the reference solution from source/ (its
 BEGIN/END SOLUTION lines dropped), so a mistake sample holds only the cell it
 breaks. A file with the line `# answers: unanswered` leaves every answer cell
@@ -33,6 +45,10 @@ import nbformat
 COURSE = Path(__file__).resolve().parent
 SECTION = re.compile(r"^# %% (\S+)\s*$", re.M)
 EXPECT = re.compile(r"^# expect-fail: (\S+): (.+?)\s*$", re.M)
+STATUS = re.compile(r"^# expect-status: (.+?)\s*$", re.M)
+REASON = re.compile(r"^# expect-reason: (.+?)\s*$", re.M)
+NOTEBOOK = re.compile(r"^# notebook: (corrupt-json|delete-cell|duplicate-cell|edit-cell)(?: (\S+))?\s*$", re.M)
+PIPELINE_ONLY = re.compile(r"^# pipeline-only: .+$", re.M)
 
 
 @dataclass
@@ -44,6 +60,10 @@ class Sample:
     unanswered: bool = False
     expect_fail: dict = field(default_factory=dict)  # test cell id -> words in its message
     answers: dict = field(default_factory=dict)      # answer cell id -> cell source
+    pipeline_only: bool = False                      # graded right only by `make grade`
+    expect_status: str = "graded"                    # the status `make grade` must give it
+    expect_reasons: list = field(default_factory=list)  # words its reasons or notes must hold
+    notebook_ops: list = field(default_factory=list)    # (operation, cell id or "") pairs
 
 
 def read_sample(path):
@@ -62,12 +82,16 @@ def read_sample(path):
         answers[cell_id] = body.strip("\n") + "\n"
     return Sample(student=path.stem, description=" ".join(doc.group(1).split()),
                   unanswered=bool(re.search(r"^# answers: unanswered\s*$", header, re.M)),
-                  expect_fail=dict(EXPECT.findall(header)), answers=answers)
+                  expect_fail=dict(EXPECT.findall(header)), answers=answers,
+                  pipeline_only=bool(PIPELINE_ONLY.search(header)),
+                  expect_status=(STATUS.findall(header) or ["graded"])[0],
+                  expect_reasons=REASON.findall(header), notebook_ops=NOTEBOOK.findall(header))
 
 
-def samples(assignment, course=COURSE):
-    """Every sample of an assignment, sorted by student name."""
-    return [read_sample(p) for p in sorted((course / "samples" / assignment).glob("*.py"))]
+def samples(assignment, course=COURSE, pipeline=False):
+    """The samples of an assignment, sorted by student name (pipeline-only ones if `pipeline`)."""
+    found = [read_sample(p) for p in sorted((course / "samples" / assignment).glob("*.py"))]
+    return [s for s in found if pipeline or not s.pipeline_only]
 
 
 def is_answer_cell(cell):
@@ -101,8 +125,32 @@ def fill(released, sample, reference):
     return nb
 
 
-def build(assignment, course=COURSE):
-    """Write every sample of one assignment into submitted/; return the student ids."""
+def change_notebook(nb, ops):
+    """Apply a sample's `# notebook:` operations; return the notebook, or its text if corrupted."""
+    for op, cell_id in ops:
+        index = next((i for i, c in enumerate(nb.cells)
+                      if c.metadata.get("nbgrader", {}).get("grade_id") == cell_id), None)
+        if op != "corrupt-json" and index is None:
+            raise ValueError(f"no cell {cell_id!r} to {op}")
+        if op == "delete-cell":
+            del nb.cells[index]
+        elif op == "duplicate-cell":
+            twin = copy.deepcopy(nb.cells[index])
+            twin.id = f"{twin.id}-copy"
+            nb.cells.insert(index + 1, twin)
+        elif op == "edit-cell":
+            nb.cells[index].source = nb.cells[index].source.splitlines()[0] + "\npass"
+    text = nbformat.writes(nb)
+    if any(op == "corrupt-json" for op, _ in ops):
+        return text[: len(text) // 2]  # a download cut short
+    return text
+
+
+def build(assignment, course=COURSE, pipeline=True):
+    """Write the samples of one assignment into submitted/; return the student ids.
+
+    pipeline=False leaves out the pipeline-only samples (for plain nbgrader runs).
+    """
     released_path = course / "release" / assignment / f"{assignment}.ipynb"
     if not released_path.exists():
         raise SystemExit(f"{released_path} does not exist: run "
@@ -110,10 +158,10 @@ def build(assignment, course=COURSE):
     released = nbformat.read(released_path, as_version=4)
     reference = reference_answers(assignment, course)
     students = []
-    for sample in samples(assignment, course):
+    for sample in samples(assignment, course, pipeline):
         out = course / "submitted" / sample.student / assignment / f"{assignment}.ipynb"
         out.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(fill(released, sample, reference), out)
+        out.write_text(change_notebook(fill(released, sample, reference), sample.notebook_ops))
         students.append(sample.student)
     return students
 
@@ -122,10 +170,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("assignments", nargs="*",
                         help="assignments to build (default: every folder in samples/)")
+    parser.add_argument("--no-pipeline-samples", action="store_true",
+                        help="leave out the samples only `make grade` grades right")
     args = parser.parse_args(argv)
     names = args.assignments or sorted(p.name for p in (COURSE / "samples").iterdir() if p.is_dir())
     for name in names:
-        students = build(name)
+        students = build(name, pipeline=not args.no_pipeline_samples)
         print(f"{name}: {len(students)} submissions in submitted/<student>/{name}/ "
               f"({', '.join(students)})")
 

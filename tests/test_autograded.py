@@ -143,7 +143,8 @@ def grade_assignment(workdir, assignment):
     """The README's workflow for one assignment in its own course copy; return the copy."""
     course = copy_course(workdir / assignment / "autograded")
     run_nbgrader(course, "generate_assignment", assignment)
-    subprocess.run([sys.executable, "make_samples.py", assignment], cwd=course, check=True,
+    subprocess.run([sys.executable, "make_samples.py", "--no-pipeline-samples", assignment],
+                   cwd=course, check=True,
                    capture_output=True)
     hand_in(course, SOURCE_STUDENT, assignment,
             nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", 4))
