@@ -17,7 +17,7 @@ help:
 	@echo "make grade ASSIGNMENT=ps2_l2_penalty [JOBS=2] [FORCE=1] [ZIP=lms.zip]  grade a class"
 	@echo "make samples ASSIGNMENT=ps2_l2_penalty  hand in the sample class (to try make grade)"
 	@echo "make test   install (first time only) and run the whole test suite"
-	@echo "make bench  run the benchmarks (sweep trainer, notebook wall times)"
+	@echo "make bench  run the benchmarks (sweep trainer, notebook wall times, grading a class)"
 	@echo "make lock   re-pin requirements*.txt and environment.yml from the *.in files"
 	@echo "make clean  remove .venv and caches"
 
@@ -72,6 +72,7 @@ test: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_notebooks.py
+	$(BIN)/python benchmarks/bench_grading.py
 
 lock:
 	PYTHON=$(PYTHON) bash scripts/lock.sh
