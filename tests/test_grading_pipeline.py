@@ -203,8 +203,29 @@ def test_rerun_grades_only_new_or_changed_submissions(graded):
     nbformat.write(nb, path)
     run = grade(course)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert f"{len(SAMPLES) - 1} unchanged" in run.stdout and "1 to grade" in run.stdout
+    assert f"{len(SAMPLES) - 1} unchanged" in run.stdout and ", 1 to grade" in run.stdout
     assert records(course)["wd_half_factor"]["score"] == 10.0
+
+
+@pytest.mark.slow
+def test_an_lms_zip_is_collected_and_only_its_submissions_are_graded(graded, tmp_path):
+    """Does ZIP=<Canvas download> collect each file to its learner and grade just those?"""
+    course, _, _ = graded
+    import zipfile
+    names = {"doejane_12345_67890_ps2_l2_penalty.ipynb": "correct_loop",
+             "smithbob_LATE_23456_78901_ps2_l2_penalty-1.ipynb": "wd_half_factor"}
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, sample in names.items():
+            z.write(course / "submitted" / sample / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", name)
+    run = grade(course, "--zip", str(archive))
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "2 to grade" in run.stdout
+    found = records(course)
+    # Each learner gets the score of the notebook their file holds.
+    assert found["doejane"]["score"] == found["correct_loop"]["score"] == 10.0
+    assert found["smithbob"]["score"] == found["wd_half_factor"]["score"]
+    assert (course / "submitted" / "smithbob" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
 
 
 @pytest.mark.slow
