@@ -33,7 +33,7 @@ SAMPLES = make_samples.samples(ASSIGNMENT, pipeline=True)
 # Each tamper attempt and the honest answer it wraps: it must never score more.
 HONEST = {"tamper_allclose": "penalty_half_factor", "tamper_empty_cells": "unanswered",
           "tamper_patch_checks": "wd_half_factor", "tamper_always_equal": "wd_half_factor",
-          "tamper_exit": None, "tamper_reads_reference": None}
+          "tamper_exit": None, "tamper_reads_reference": None, "tamper_writes_files": "correct_loop"}
 # ... where no sample is the honest answer, its score is written here (what it earns
 # with the function it replaces left unanswered).
 HONEST_SCORE = {"tamper_exit": 7.0, "tamper_reads_reference": 5.0}
@@ -150,6 +150,14 @@ def test_gradebook_holds_the_final_scores_and_no_score_for_the_ungraded(graded):
             assert student not in book, student
         else:
             assert book[student] == record["score"], student
+
+
+@pytest.mark.slow
+def test_learner_code_cannot_write_to_the_course_folder(graded):
+    """Did tamper_writes_files leave the grader's checks as they were (the gradebook test covers its scores)?"""
+    course, _, _ = graded
+    for name in ("ps2_l2_penalty.py", "_core.py"):
+        assert (course / "checks" / name).read_text() == (COURSE / "checks" / name).read_text()
 
 
 @pytest.mark.slow

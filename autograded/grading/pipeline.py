@@ -204,14 +204,13 @@ class JudgeClient:
 
 def serve_judge(assignment, mem_bytes, network):
     """The judge process: read {"path", "timeout"} requests on stdin, answer verdicts as JSON lines."""
-    from grading.limits import cut_network
+    from grading.limits import isolate
     from grading.sealed import Judge
     warnings.filterwarnings("ignore", message="Cell is missing an id field")
-    # The judge needs no network, so its children (learner code) get none either.
-    no_network = None if network else cut_network()
     judge = Judge(COURSE, assignment, mem_bytes=mem_bytes)
-    if no_network:
-        judge.problems.append(no_network)
+    # The judge needs neither the network nor to write to the course folder, so its
+    # children (learner code) get neither.
+    judge.problems += isolate(network, read_only=[COURSE])
     print(json.dumps({"ready": True, "problems": judge.problems}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)

@@ -4,8 +4,10 @@ A fresh kernel spends ~0.5 s starting ipykernel, ~0.9 s importing torch and
 ~0.8 s on the first optimizer step (torch imports torch._dynamo lazily there),
 about 2.2 s of every submission's ~3 s. This process pays that once, then forks
 one kernel per notebook: the child is a new process, with its own memory, that
-has run no learner code. It is contained (limits.contain) before ipykernel
-starts, so learner code never runs without the caps.
+has run no learner code. The zygote gives itself, once, the namespaces every
+kernel inherits (no network, the course folder read-only: limits.isolate); each
+child caps its memory before ipykernel starts, so learner code never runs
+without the limits.
 
 Protocol, one JSON object per line on stdin, one reply per line on stdout:
   {"op": "fork", "argv": [...], "env": {...}, "cwd": "..."} -> {"pid": N, "problems": [...]}
@@ -25,7 +27,9 @@ os.environ["OMP_NUM_THREADS"] = "1"
 import torch  # noqa: E402
 from ipykernel.kernelapp import IPKernelApp  # noqa: E402
 
-from grading.limits import contain  # noqa: E402
+from grading.limits import cap_memory, isolate  # noqa: E402
+
+COURSE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _exited = {}  # pid -> return code (negative: killed by that signal), like Popen
 
@@ -58,23 +62,22 @@ def kernel_args(argv):
     return argv[argv.index("ipykernel_launcher") + 1:]
 
 
-def run_kernel(args, env, cwd, log_path, mem_bytes, network, report_fd):
+def run_kernel(args, env, cwd, log_fd, mem_bytes, report_fd):
     """In the forked child: contain it, then become an ipykernel (never returns)."""
     try:
         os.setsid()  # its own process group: interrupts and kills reach it and its children only
         for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
         null = os.open(os.devnull, os.O_RDONLY)
-        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
         os.close(null)
-        os.close(log)
+        os.close(log_fd)
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(env)
-        problems = contain(mem_bytes, network)
+        problems = [p for p in [cap_memory(mem_bytes)] if p]
         os.write(report_fd, json.dumps(problems).encode())
         os.close(report_fd)
         sys.argv = ["ipykernel_launcher", *args]
@@ -92,6 +95,9 @@ def run_kernel(args, env, cwd, log_path, mem_bytes, network, report_fd):
 
 def serve(mem_bytes, network, log_path):
     warm_up()
+    # Opened before the course folder (where the log lives) turns read-only.
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    isolated = isolate(network, read_only=[COURSE])
     signal.signal(signal.SIGCHLD, _reap)
     out = sys.stdout
     print(json.dumps({"ready": True, "pid": os.getpid()}), file=out, flush=True)
@@ -106,13 +112,12 @@ def serve(mem_bytes, network, log_path):
             pid = os.fork()
             if pid == 0:
                 os.close(read_fd)
-                run_kernel(args, request["env"], request["cwd"], log_path, mem_bytes, network,
-                           write_fd)
+                run_kernel(args, request["env"], request["cwd"], log_fd, mem_bytes, write_fd)
             os.close(write_fd)
             with os.fdopen(read_fd, "rb") as report:
                 data = report.read()
-            reply = {"pid": pid, "problems": json.loads(data) if data else
-                     ["the kernel process failed before it was contained"]}
+            reply = {"pid": pid, "problems": isolated + (json.loads(data) if data else
+                     ["the kernel process failed before it was contained"])}
         else:
             reply = {"error": f"unknown op {request['op']!r}"}
         print(json.dumps(reply), file=out, flush=True)
