@@ -29,7 +29,7 @@ import make_samples  # noqa: E402  (autograded/make_samples.py)
 
 ASSIGNMENTS = ["ps1_metrics", "ps2_l2_penalty", "ps3_param_groups"]
 GENERATED = ["release", "submitted", "autograded_out", "feedback", "gradebook.db", "downloaded",
-             "grades.csv", "__pycache__"]
+             "grades.csv", "grading_out", "__pycache__"]
 
 # The functions issue 6 asks for: answer cell id -> exact signature.
 SIGNATURES = {

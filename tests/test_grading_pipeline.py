@@ -11,7 +11,6 @@ the pipeline's records, nbgrader's gradebook, the feedback and the reports to it
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,10 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "autograded"
 sys.path.insert(0, str(COURSE))
 import make_samples  # noqa: E402
+from test_autograded import copy_course  # noqa: E402
 
 ASSIGNMENT = "ps2_l2_penalty"
-GENERATED = ["release", "submitted", "autograded_out", "feedback", "gradebook.db", "downloaded",
-             "grading_out", "grades.csv", "__pycache__"]
 SAMPLES = make_samples.samples(ASSIGNMENT, pipeline=True)
 # Each tamper attempt and the honest answer it wraps: it must never score more.
 HONEST = {"tamper_allclose": "penalty_half_factor", "tamper_empty_cells": "unanswered",
@@ -47,8 +45,7 @@ def env():
 
 def course_copy(dest, samples):
     """A fresh course with ps2 released and the given samples handed in."""
-    course = dest / "autograded"
-    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(*GENERATED))
+    course = copy_course(dest / "autograded")
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT],
                    cwd=course, env=env(), check=True, capture_output=True)
     released = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)

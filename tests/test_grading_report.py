@@ -12,7 +12,6 @@ import csv
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ COURSE = ROOT / "autograded"
 sys.path.insert(0, str(COURSE))
 from grading.feedback import HideHiddenTests  # noqa: E402  (autograded/grading/)
 from grading.report import HonestExport, load_records, write_reports  # noqa: E402
+from test_autograded import copy_course, run_nbgrader  # noqa: E402
 
 ASSIGNMENT = "ps2_l2_penalty"
 QUESTIONS = [("test_l2_penalty_value", 2.0), ("test_l2_penalty_generator", 1.0),
@@ -317,35 +317,10 @@ def test_honest_export_writes_records_and_marks_the_rest_not_graded(tmp_path, mo
 
 # ---------------------------------------------------------------- slow: real nbgrader
 
-GENERATED = ["release", "submitted", "autograded_out", "feedback", "gradebook.db", "downloaded",
-             "grades.csv", "grading_out", "__pycache__"]
-FEEDBACK_CONFIG = '''
-c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
-    "grading.feedback.HideHiddenTests",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-]
-'''
-
-
-def run_nbgrader(course, *args):
-    """Run one nbgrader command from the course folder, with the course folder importable."""
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-           "PYTHONPATH": str(course), "OMP_NUM_THREADS": "1",
-           "JUPYTER_CONFIG_DIR": str(course.parent / "jupyter-config")}  # no personal config
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-    return result
-
-
 @pytest.mark.slow
 def test_generate_feedback_hides_hidden_tests_but_shows_message_and_score(tmp_path):
     """Does real feedback for a failing submission show the diagnosis and score, not the hidden tests?"""
-    course = tmp_path / "autograded"
-    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(*GENERATED))
-    with open(course / "nbgrader_config.py", "a") as f:
-        f.write(FEEDBACK_CONFIG)
+    course = copy_course(tmp_path / "autograded")  # its nbgrader_config.py sets HideHiddenTests
     student = "penalty_half_factor"  # loses test_l2_penalty_value's 2 points: 8 / 10
     run_nbgrader(course, "generate_assignment", ASSIGNMENT)
     subprocess.run([sys.executable, "make_samples.py", ASSIGNMENT], cwd=course, check=True,
