@@ -321,7 +321,7 @@ def calibrate(assignment):
     return slowest
 
 
-def grade_one(student, folder, timeout):
+def grade_one(student, folder, timeout, grader):
     """Grade one submission in this worker; return its record (the coordinator writes it)."""
     started = time.monotonic()
     _use_timeout(timeout)
@@ -329,7 +329,7 @@ def grade_one(student, folder, timeout):
     release_nb = nbformat.read(release_path(assignment), as_version=4)
     questions = questions_of(release_nb)
     record = new_record(student, assignment, questions,
-                        submission_fingerprint(folder, assignment), grader_fingerprint(assignment))
+                        submission_fingerprint(folder, assignment), grader)
     path = folder / notebook_name(assignment)
     nb, problem = load_submission(path) if path.exists() else (None, _missing(folder, assignment))
     if problem:
@@ -628,7 +628,7 @@ def _grade_all(args, assignment, todo, submissions, mem, grader, out):
     bar = tqdm(total=len(todo), unit="submission", disable=None, leave=False)
     done = 0
     try:
-        futures = {pool.submit(grade_one, s, submissions[s], timeout): s for s in todo}
+        futures = {pool.submit(grade_one, s, submissions[s], timeout, grader): s for s in todo}
         for future in as_completed(futures):
             student = futures[future]
             try:
