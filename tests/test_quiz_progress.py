@@ -120,3 +120,100 @@ def test_a_corrupt_file_that_cannot_be_moved_is_left_untouched(tmp_path):
         assert path.read_text() == "{broken"
     finally:
         folder.chmod(0o700)
+
+
+def _answer_many(path, lesson, count, start):
+    """Save `count` answers to one lesson, after every process is ready (a child process)."""
+    store = Progress(path)
+    start.wait()
+    for i in range(count):
+        store.record(lesson, f"q{i}", ENTRY)
+
+
+def _attempt_many(path, count, start):
+    """Answer one question `count` times, counting attempts as the quiz does."""
+    store = Progress(path)
+    start.wait()
+    for _ in range(count):
+        store.update("02_weight_decay", "shared",
+                     lambda prev: {"attempts": (prev or {}).get("attempts", 0) + 1})
+
+
+def _run_together(target, path, args_per_process):
+    import multiprocessing
+
+    # Separate processes, like separate kernels; fork skips re-importing torch.
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(len(args_per_process))
+    procs = [ctx.Process(target=target, args=(str(path), *args, start))
+             for args in args_per_process]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0] * len(procs)
+
+
+def test_three_kernels_saving_at_once_keep_all_450_answers(isolated_progress):
+    """Do concurrent saves from three notebooks (150 answers each) lose any answer?"""
+    _run_together(_answer_many, isolated_progress,
+                  [(f"lesson-{k}", 150) for k in range(3)])
+    lessons = json.loads(isolated_progress.read_text())["lessons"]
+    assert {name: len(entries) for name, entries in lessons.items()} == {
+        "lesson-0": 150, "lesson-1": 150, "lesson-2": 150}
+
+
+def test_attempts_are_counted_from_the_file_not_from_a_stale_copy(isolated_progress):
+    """Three kernels answering the same question 40 times each count 120 attempts."""
+    _run_together(_attempt_many, isolated_progress, [(40,), (40,), (40,)])
+    saved = json.loads(isolated_progress.read_text())["lessons"]["02_weight_decay"]["shared"]
+    assert saved["attempts"] == 120
+
+
+def test_a_lock_that_cannot_be_taken_keeps_answers_in_memory_then_saves_them(
+        isolated_progress, monkeypatch):
+    """A stuck lock: one warning, no hang, nothing lost; the next save writes everything."""
+    from filelock import FileLock
+
+    monkeypatch.setattr(progress_module, "LOCK_TIMEOUT", 0.2)
+    store = Progress(isolated_progress)
+    assert store.record("01_overfitting_metrics", "before", ENTRY) is True
+    with FileLock(str(isolated_progress) + ".lock"):  # another program holds it
+        with pytest.warns(ProgressWarning, match="held its lock"):
+            assert store.record("01_overfitting_metrics", "q1", ENTRY) is False
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # one warning only
+            assert store.record("01_overfitting_metrics", "q2", ENTRY) is False
+        assert store.entry("01_overfitting_metrics", "q2") is not None and not store.saving
+    assert store.record("01_overfitting_metrics", "q3", ENTRY) is True
+    saved = json.loads(isolated_progress.read_text())["lessons"]["01_overfitting_metrics"]
+    assert set(saved) == {"before", "q1", "q2", "q3"} and store.saving
+
+
+def test_a_version_1_file_is_upgraded_and_keeps_every_answer(isolated_progress):
+    isolated_progress.parent.mkdir(parents=True)
+    old = {"version": 1, "learner_seed": 7,
+           "lessons": {"01_overfitting_metrics": {"q1": dict(ENTRY)}}}
+    isolated_progress.write_text(json.dumps(old))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an upgrade is news, not a problem
+        store = Progress(isolated_progress)
+    assert len(store.notices) == 1 and "upgraded" in store.notices[0]
+    assert "\n" not in store.notices[0]
+    assert store.learner_seed() == 7 and store.tests() == [] and store.review_states() == {}
+    assert store.add_test({"score": 3}) is True
+    data = json.loads(isolated_progress.read_text())
+    assert data["version"] == progress_module.VERSION
+    assert data["lessons"] == old["lessons"] and data["tests"] == [{"score": 3}]
+    assert json.loads((isolated_progress.parent / "progress.json.v1").read_text()) == old
+
+
+def test_a_file_from_a_newer_course_is_left_untouched(isolated_progress):
+    isolated_progress.parent.mkdir(parents=True)
+    newer = json.dumps({"version": progress_module.VERSION + 1, "lessons": {}, "future": 1})
+    isolated_progress.write_text(newer)
+    with pytest.warns(ProgressWarning, match="newer version"):
+        store = Progress(isolated_progress)
+    assert store.record("01_overfitting_metrics", "q1", ENTRY) is False
+    assert store.entry("01_overfitting_metrics", "q1") is not None
+    assert isolated_progress.read_text() == newer

@@ -1,33 +1,56 @@
-"""Save quiz answers and scores to a local JSON file, without ever breaking a quiz.
+"""Save quiz answers, test attempts and review boxes to a local JSON file, never breaking a quiz.
 
 Where: the file named by the environment variable COURSE_PROGRESS_FILE, else
 `~/.regularization-course/progress.json`. Its folder is created when needed.
 Delete the file to start the course afresh.
 
-What: for each lesson and question, the last answer, its status and score,
-the score of the first attempt, the number of attempts and whether the
-answer was revealed; plus a random `learner_seed` that keeps each learner's
-option order and question subset the same from one session to the next.
+What (version 2):
+- `lessons`: for each lesson and question, the last answer, its status and
+  score, the score of the first attempt, the number of attempts and whether
+  the answer was revealed;
+- `tests`: one record per "Test yourself" attempt (date, questions,
+  answers, score);
+- `review`: the Leitner box and due date of each question reviewed;
+- `learner_seed`: a random number that keeps each learner's option order
+  and question subset the same from one session to the next.
+A version-1 file (lessons and seed only) is upgraded in place; a copy of it
+is kept beside it first (`progress.json.v1`).
+
+Several notebooks (kernels) may save to the same file at the same time: each
+save takes a lock on `progress.json.lock` (the `filelock` library), re-reads
+the file under it and applies this kernel's change to what is there, so no
+kernel ever overwrites another's answers, and counts such as attempts are
+computed from the file, not from a stale copy in memory.
 
 When things go wrong, the quiz keeps working:
 - the location cannot be created or written (read-only folder, a file where
-  a folder should be): one warning, then answers are kept in memory for the
-  rest of the session;
+  a folder should be), or the lock cannot be taken within a few seconds (a
+  lock held by a hung program, a network home folder): one warning, then
+  changes are kept in memory and written at the next save that succeeds;
 - the file is not valid progress JSON: it is renamed aside
   (`progress.json.corrupt-<time>`) and a fresh file is started; if it cannot
-  be renamed, it is left untouched and nothing is written over it.
+  be renamed, it is left untouched and nothing is written over it;
+- the file was written by a newer version of the course: it is left
+  untouched, and this session's answers are kept in memory.
 """
+import copy
 import json
 import os
 import random
+import shutil
 import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 ENV_VAR = "COURSE_PROGRESS_FILE"
 DEFAULT_PATH = Path("~") / ".regularization-course" / "progress.json"
-VERSION = 1
+VERSION = 2
+# Seconds to wait for another kernel's save; a save takes milliseconds, so a
+# lock held longer belongs to a stuck program (or a file system without locks).
+LOCK_TIMEOUT = 5.0
 
 
 class ProgressWarning(UserWarning):
@@ -55,12 +78,17 @@ def get_progress(path=None):
     return _stores[key]
 
 
+def now_iso():
+    """Return the current UTC time as an ISO string to the second (what entries store)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def _empty():
-    return {"version": VERSION, "lessons": {}}
+    return {"version": VERSION, "lessons": {}, "tests": [], "review": {}}
 
 
 def _check(data):
-    """Raise ValueError unless `data` has the shape of a progress file."""
+    """Raise ValueError unless `data` has the shape of a progress file (any version)."""
     if not isinstance(data, dict):
         raise ValueError("the top level is not a JSON object")
     lessons = data.get("lessons", {})
@@ -70,10 +98,22 @@ def _check(data):
         raise ValueError("'lessons' is not a mapping of lesson -> question -> answer")
     if not isinstance(data.get("learner_seed", 0), int):
         raise ValueError("'learner_seed' is not an integer")
+    if not isinstance(data.get("version", 1), int):
+        raise ValueError("'version' is not an integer")
+    tests = data.get("tests", [])
+    if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
+        raise ValueError("'tests' is not a list of test attempts")
+    review = data.get("review", {})
+    if not isinstance(review, dict) or not all(isinstance(r, dict) for r in review.values()):
+        raise ValueError("'review' is not a mapping of question -> review state")
 
 
 class Progress:
     """Answers and scores of one learner, kept in a JSON file and in memory.
+
+    Every change is a function that edits the file's data; it is applied to
+    the file as it is at save time, under the lock, and kept (and applied
+    again to a fresh read) until a save succeeds.
 
     Args:
         path: the JSON file (need not exist yet).
@@ -85,17 +125,16 @@ class Progress:
         self.path = Path(path)
         self.notices = []
         self._warned_save = False
-        self._frozen = False     # a corrupt file we could not move: never write over it
-        self._unsaved = {}       # (lesson, qid) -> entry not yet written to disk
-        self._seed_unsaved = None
+        self._frozen = False     # a file we must not write over: memory only
+        self._pending = []       # changes not yet written to the file, in order
         self._data = self._read()
 
     # -- reading -----------------------------------------------------------
     def refresh(self):
         """Re-read the file (another notebook may have saved answers since)."""
-        if self._frozen:  # the file is unreadable or corrupt; memory is all there is
+        if self._frozen:  # the file is unreadable or not ours to write; memory is all there is
             return
-        self._data = self._merge_unsaved(self._read())
+        self._data = self._apply_pending(self._read())
 
     def entries(self, lesson):
         """Return {question id: saved entry} for one lesson (a copy)."""
@@ -106,65 +145,102 @@ class Progress:
         entry = self._data["lessons"].get(lesson, {}).get(qid)
         return dict(entry) if entry is not None else None
 
+    def lessons(self):
+        """Return {lesson: {question id: entry}} for every lesson with a saved answer (a copy)."""
+        return copy.deepcopy(self._data["lessons"])
+
+    def tests(self):
+        """Return the saved test attempts, oldest first (a copy)."""
+        return copy.deepcopy(self._data["tests"])
+
+    def review_states(self):
+        """Return {"lesson/question id": {"box", "due", "seen"}} (a copy)."""
+        return copy.deepcopy(self._data["review"])
+
     def learner_seed(self):
         """Return this learner's seed, creating and saving one on first use."""
-        seed = self._data.get("learner_seed")
-        if seed is None:
-            seed = self._seed_unsaved = random.SystemRandom().randrange(2**31)
-            self._data["learner_seed"] = seed
-            self._save()
-        return seed
+        if self._data.get("learner_seed") is None:
+            seed = random.SystemRandom().randrange(2**31)
+            # Another kernel may have saved a seed first: keep that one.
+            self._commit(lambda data: data.setdefault("learner_seed", seed))
+        return self._data["learner_seed"]
 
     @property
     def saving(self):
-        """Whether the last write reached the file (False: memory only)."""
-        return not self._unsaved and self._seed_unsaved is None and not self._frozen
+        """Whether the last change reached the file (False: memory only)."""
+        return not self._pending and not self._frozen
 
     # -- writing -----------------------------------------------------------
-    def record(self, lesson, qid, entry):
-        """Store one question's entry and try to save the file right away.
+    def update(self, lesson, qid, change):
+        """Replace one question's entry by `change(entry as saved now, or None)` and save.
 
-        Args:
-            lesson: bank name. qid: question id.
-            entry: a JSON-serialisable dict (answer, status, score, ...).
+        The previous entry is read from the file at save time, under the
+        lock, so values derived from it (attempts, first score) count every
+        kernel's answers.
+
         Returns:
             True if it reached the file, False if it is kept in memory only.
         """
-        entry = {**entry, "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        self._unsaved[(lesson, qid)] = entry
-        self._data["lessons"].setdefault(lesson, {})[qid] = entry
-        return self._save()
+        def apply(data):
+            entries = data["lessons"].setdefault(lesson, {})
+            prev = entries.get(qid)
+            entries[qid] = {**change(dict(prev) if prev else None), "updated": now_iso()}
+        return self._commit(apply)
 
-    def _merge_unsaved(self, data):
-        for (lesson, qid), entry in self._unsaved.items():
-            data["lessons"].setdefault(lesson, {})[qid] = entry
-        if self._seed_unsaved is not None and "learner_seed" not in data:
-            data["learner_seed"] = self._seed_unsaved
+    def record(self, lesson, qid, entry):
+        """Store one question's entry as given (see update) and save."""
+        return self.update(lesson, qid, lambda _prev: dict(entry))
+
+    def add_test(self, attempt):
+        """Append one test attempt (a JSON-serialisable dict) and save; see update."""
+        return self._commit(lambda data: data["tests"].append(copy.deepcopy(attempt)))
+
+    def set_review(self, key, change):
+        """Replace the review state of `key` ("lesson/qid") by `change(state or None)`."""
+        def apply(data):
+            data["review"][key] = change(copy.deepcopy(data["review"].get(key)))
+        return self._commit(apply)
+
+    def _apply_pending(self, data):
+        for change in self._pending:
+            change(data)
         return data
 
+    def _commit(self, change):
+        self._pending.append(change)
+        if not self._frozen and self._save():
+            return True
+        change(self._data)  # memory only, until a later save writes it
+        return False
+
+    def _lock(self):
+        return FileLock(self.path.with_name(self.path.name + ".lock"), timeout=LOCK_TIMEOUT)
+
     def _save(self):
-        if self._frozen:
-            return False
-        # Merge into what is on disk now: two notebooks (two kernels) may save
-        # answers to the same file, and neither should erase the other's.
-        data = self._merge_unsaved(self._read())
-        if self._frozen:
-            return False
+        """Write every pending change into the file as it is now; return whether it worked."""
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)  # atomic: a crash never leaves half a file
+            with self._lock():
+                data = self._read()
+                if self._frozen:
+                    return False
+                self._apply_pending(data)
+                with open(tmp, "w", encoding="utf-8") as f:
+                    json.dump(data, f, indent=1, sort_keys=True)
+                os.replace(tmp, self.path)  # atomic: a crash never leaves half a file
+        except Timeout:
+            self._cannot_save(f"another program has held its lock {self.path.name}.lock "
+                              f"for over {LOCK_TIMEOUT:g} s")
+            return False
         except OSError as err:
             try:
                 tmp.unlink(missing_ok=True)
             except OSError:
                 pass
-            self._cannot_save(err)
+            self._cannot_save(err.strerror or str(err))
             return False
-        self._unsaved.clear()
-        self._seed_unsaved = None
+        self._pending.clear()
         self._data = data
         return True
 
@@ -178,16 +254,39 @@ class Progress:
                 return self._set_aside("it is not text")
             # Unreadable is not the same as empty: never write over it.
             self._frozen = True
-            self._cannot_save(err, reading=True)
+            self._cannot_save(err.strerror or str(err), reading=True)
             return _empty()
         try:
             data = json.loads(text)
             _check(data)
         except ValueError as err:
             return self._set_aside(str(err))
-        data.setdefault("lessons", {})
-        data.setdefault("version", VERSION)
+        version = data.get("version", 1)
+        if version > VERSION:
+            self._frozen = True
+            self._notify(f"Your progress file {self.path} was written by a newer version of "
+                         f"this course (file version {version}, this one reads up to "
+                         f"{VERSION}). It is left as it is; this session's answers are kept "
+                         "in memory only. Update the course to save progress again.")
+        elif version < VERSION:
+            self._upgrade(data, version)
+        for key, value in _empty().items():
+            data.setdefault(key, value)
         return data
+
+    def _upgrade(self, data, version):
+        """Bring an older file's data up to VERSION (in memory); keep a copy of the old file."""
+        backup = self.path.with_name(f"{self.path.name}.v{version}")
+        if not backup.exists():
+            try:
+                shutil.copy2(self.path, backup)
+            except OSError:
+                pass  # the upgrade adds fields and removes none: the copy is a courtesy
+            else:
+                self._notify(f"Your progress file was upgraded to version {VERSION} (test "
+                             f"attempts and review boxes); every answer is kept, and the old "
+                             f"file is copied to {backup.name}.", warn=False)
+        data["version"] = VERSION
 
     def _set_aside(self, reason):
         """Rename a corrupt progress file so that it is never overwritten."""
@@ -210,16 +309,17 @@ class Progress:
                          f"was kept as {target.name} and a new progress file was started.")
         return _empty()
 
-    def _cannot_save(self, err, reading=False):
+    def _cannot_save(self, reason, reading=False):
         if self._warned_save:
             return
         self._warned_save = True
         verb = "read" if reading else "saved to"
-        self._notify(f"Progress cannot be {verb} {self.path} ({err.strerror or err}). The "
+        self._notify(f"Progress cannot be {verb} {self.path} ({reason}). The "
                      "quiz works as usual, but answers are kept in memory only and are lost "
                      f"when the kernel stops. To keep them, set {ENV_VAR} to a file in a "
                      "folder you can write to.")
 
-    def _notify(self, message):
+    def _notify(self, message, warn=True):
         self.notices.append(message)
-        warnings.warn(message, ProgressWarning, stacklevel=4)
+        if warn:
+            warnings.warn(message, ProgressWarning, stacklevel=4)

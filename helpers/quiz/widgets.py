@@ -253,14 +253,18 @@ class Quiz:
     def record(self, view, answer, result):
         """Save one checked answer (or a reveal) and update the score line."""
         q = view.q
-        prev = self.progress.entry(self.lesson, q.id) or {}
-        attempts = prev.get("attempts", 0) + (1 if result.is_attempt else 0)
-        first = prev["first_score"] if "first_score" in prev else result.score
-        self.progress.record(self.lesson, q.id, {
-            "answer": answer, "status": result.status, "score": result.score,
-            "first_score": first, "attempts": attempts,
-            "revealed": bool(prev.get("revealed")) or result.status == REVEALED,
-            "topic": q.topic, "difficulty": q.difficulty})
+
+        # Attempts and the first score come from the file as it is when this
+        # answer is saved: another notebook may have answered since.
+        def change(prev):
+            prev = prev or {}
+            return {"answer": answer, "status": result.status, "score": result.score,
+                    "first_score": prev["first_score"] if "first_score" in prev
+                    else result.score,
+                    "attempts": prev.get("attempts", 0) + (1 if result.is_attempt else 0),
+                    "revealed": bool(prev.get("revealed")) or result.status == REVEALED,
+                    "topic": q.topic, "difficulty": q.difficulty}
+        self.progress.update(self.lesson, q.id, change)
         self._update()
 
     def score(self):
