@@ -11,6 +11,7 @@ What (version 2):
 - `tests`: one record per "Test yourself" attempt (date, questions,
   answers, score);
 - `review`: the Leitner box and due date of each question reviewed;
+- `opened`: the lessons whose quiz the learner has opened, and when;
 - `learner_seed`: a random number that keeps each learner's option order
   and question subset the same from one session to the next.
 A version-1 file (lessons and seed only) is upgraded in place; a copy of it
@@ -84,7 +85,7 @@ def now_iso():
 
 
 def _empty():
-    return {"version": VERSION, "lessons": {}, "tests": [], "review": {}}
+    return {"version": VERSION, "lessons": {}, "tests": [], "review": {}, "opened": {}}
 
 
 def _check(data):
@@ -106,6 +107,8 @@ def _check(data):
     review = data.get("review", {})
     if not isinstance(review, dict) or not all(isinstance(r, dict) for r in review.values()):
         raise ValueError("'review' is not a mapping of question -> review state")
+    if not isinstance(data.get("opened", {}), dict):
+        raise ValueError("'opened' is not a mapping of lesson -> date")
 
 
 class Progress:
@@ -157,6 +160,10 @@ class Progress:
         """Return {"lesson/question id": {"box", "due", "seen"}} (a copy)."""
         return copy.deepcopy(self._data["review"])
 
+    def opened(self):
+        """Return the lessons whose quiz was opened or answered, in course order."""
+        return sorted(set(self._data["opened"]) | set(self._data["lessons"]))
+
     def learner_seed(self):
         """Return this learner's seed, creating and saving one on first use."""
         if self._data.get("learner_seed") is None:
@@ -195,11 +202,19 @@ class Progress:
         """Append one test attempt (a JSON-serialisable dict) and save; see update."""
         return self._commit(lambda data: data["tests"].append(copy.deepcopy(attempt)))
 
-    def set_review(self, key, change):
-        """Replace the review state of `key` ("lesson/qid") by `change(state or None)`."""
+    def set_reviews(self, changes):
+        """Replace review states: {"lesson/qid": change(state as saved now, or None)}; one save."""
         def apply(data):
-            data["review"][key] = change(copy.deepcopy(data["review"].get(key)))
+            for key, change in changes.items():
+                data["review"][key] = change(copy.deepcopy(data["review"].get(key)))
         return self._commit(apply)
+
+    def mark_opened(self, lesson):
+        """Note that `lesson`'s quiz was opened (once: later calls write nothing)."""
+        if lesson in self._data["opened"]:
+            return True
+        stamp = now_iso()
+        return self._commit(lambda data: data["opened"].setdefault(lesson, stamp))
 
     def _apply_pending(self, data):
         for change in self._pending:

@@ -1,4 +1,4 @@
-"""Summarise saved quiz progress per lesson and per topic, with a bar chart.
+"""Summarise saved quiz progress per lesson and per topic, and the test attempts, with charts.
 
 Mastery of a topic is the mean *first-try* score of the questions of that
 topic the learner has answered: retrying until right is encouraged, but it
@@ -93,14 +93,48 @@ def mastery_figure(mastery):
     return fig
 
 
+def tests_figure(attempts):
+    """Return a small matplotlib Figure: each test attempt's score (%), in order."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 2.4), layout="constrained")
+    ax = fig.subplots()
+    xs = range(1, len(attempts) + 1)
+    ys = [100 * a["score"] / a["total"] for a in attempts]
+    ax.plot(xs, ys, marker="o", color="#3b75af")
+    ax.set_xticks(list(xs), [a["date"][:10] for a in attempts], rotation=30, fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("score (%)")
+    ax.set_title("Test yourself: your attempts")
+    return fig
+
+
+def tests_html(attempts):
+    """Return the test attempts as a table and a chart (with a text alternative), or ""."""
+    attempts = [a for a in attempts if a.get("total")]
+    if not attempts:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(str(a.get('date', ''))[:16].replace('T', ' '))}</td>"
+        f"<td>{html.escape(str(a.get('scope', '')))}</td>"
+        f"<td>{round(a['score'], 2):g} of {a['total']}</td></tr>" for a in attempts)
+    alt = "Test scores in order: " + ", ".join(
+        f"{100 * a['score'] / a['total']:.0f}%" for a in attempts)
+    img = _figure_png(tests_figure(attempts))
+    return ("<table class='quiz-tests'><caption>Test yourself: your attempts</caption><tr>"
+            "<th scope='col'>date (UTC)</th><th scope='col'>lessons</th>"
+            f"<th scope='col'>score</th></tr>{rows}</table>"
+            f"<img alt='{html.escape(alt, quote=True)}' src='data:image/png;base64,{img}'>")
+
+
 def _figure_png(fig):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def progress_html(lessons, mastery, path):
-    """Return the summary as HTML: a lesson table and the chart with a text alternative."""
+def progress_html(lessons, mastery, path, attempts=()):
+    """Return the summary as HTML: a lesson table, the mastery chart and the test attempts."""
     rows = "".join(
         f"<tr><td>{html.escape(p.lesson)}</td><td>{p.answered} of {p.questions}</td>"
         f"<td>{round(p.points, 2):g}</td><td>{round(p.first_try_points, 2):g}</td></tr>"
@@ -113,21 +147,22 @@ def progress_html(lessons, mastery, path):
             "</code></p><table><tr><th scope='col'>quiz</th><th scope='col'>answered</th>"
             "<th scope='col'>score</th><th scope='col'>first-try score</th></tr>"
             f"{rows}</table><img alt='{html.escape(alt, quote=True)}' "
-            f"src='data:image/png;base64,{img}'></div>")
+            f"src='data:image/png;base64,{img}'>{tests_html(attempts)}</div>")
 
 
 @dataclass
 class ProgressSummary:
-    """What show_progress shows: per-lesson progress, topic mastery, the file used."""
+    """What show_progress shows: per-lesson progress, topic mastery, tests, the file used."""
     lessons: list
     topics: list
     path: Path
+    tests: list = field(default_factory=list)
     notices: list = field(default_factory=list)
     _shown_in: object = field(default=None, repr=False)
 
     def _repr_html_(self):
         notes = "".join(f"<p class='quiz-notice'>{html.escape(n)}</p>" for n in self.notices)
-        return notes + progress_html(self.lessons, self.topics, self.path)
+        return notes + progress_html(self.lessons, self.topics, self.path, self.tests)
 
     def _ipython_display_(self):
         from IPython.display import HTML, display
@@ -142,18 +177,20 @@ class ProgressSummary:
 
 
 def show_progress(lesson=None):
-    """Show the learner's progress: per lesson, and mastery by topic as a bar chart.
+    """Show the learner's progress: per lesson, mastery by topic, and test attempts.
 
     Args:
         lesson: one bank name, or None (default) for the whole course.
     Returns:
         ProgressSummary, with .lessons (LessonProgress list) and .topics
-        (TopicMastery list) as from summarize().
+        (TopicMastery list) as from summarize(), and .tests (the saved test
+        attempts, charted below the mastery bars).
     """
     from IPython.display import display
 
     progress = get_progress()
     lessons, mastery = summarize(lesson, progress)
-    summary = ProgressSummary(lessons, mastery, progress.path, list(progress.notices))
+    summary = ProgressSummary(lessons, mastery, progress.path, progress.tests(),
+                              list(progress.notices))
     display(summary)
     return summary

@@ -8,13 +8,13 @@ choices or the answer box), `quiz-check` (the Check button), `quiz-hint`,
 """
 import html
 import random
-import uuid
 
 import ipywidgets as widgets
 
 from helpers.quiz import render
 from helpers.quiz.bank import load_bank
-from helpers.quiz.grading import REVEALED, Result, grade, grade_reflection, reveal
+from helpers.quiz.answer_input import AnswerInput, button_layout, safe_grade
+from helpers.quiz.grading import REVEALED, grade, grade_reflection, reveal
 from helpers.quiz.progress import get_progress
 from helpers.quiz.schema import DIFFICULTIES
 
@@ -59,13 +59,8 @@ def option_order(lesson, question, seed):
     return order
 
 
-def _button_layout():
-    # ipywidgets' fixed button width would cut "Show model answer" short.
-    return widgets.Layout(width="auto", min_width="9em")
-
-
-class QuestionView:
-    """The widgets of one question and what happens when they are used.
+class QuestionView(AnswerInput):
+    """The widgets of one lesson-quiz question and what happens when they are used.
 
     Args:
         quiz: the Quiz it belongs to (records answers, updates the score).
@@ -74,25 +69,20 @@ class QuestionView:
     """
 
     def __init__(self, quiz, question, number, total):
-        self.quiz, self.q = quiz, question
-        self.order = option_order(quiz.lesson, question, quiz.seed)
-        prompt_id = f"quiz-prompt-{uuid.uuid4().hex[:10]}"
-        self.prompt = widgets.HTML(render.prompt_html(question, number, total, prompt_id))
-        self.prompt.add_class("quiz-prompt")
-        self.input = self._make_input()
-        self.input.add_class("quiz-option")
+        super().__init__(question, option_order(quiz.lesson, question, quiz.seed), number, total)
+        self.quiz = quiz
         self.check = widgets.Button(description=CHECK_LABELS.get(question.type, "Check"),
                                     button_style="primary", tooltip="Check your answer",
-                                    layout=_button_layout())
+                                    layout=button_layout())
         self.check.add_class("quiz-check")
         self.hint_button = widgets.Button(description="Hint", tooltip="Show a hint",
-                                          layout=_button_layout())
+                                          layout=button_layout())
         self.hint_button.add_class("quiz-hint-button")
         buttons = [self.check, self.hint_button]
         if question.scored:
             self.reveal_button = widgets.Button(description="Show answer",
                                                 tooltip="Give up and see the answer",
-                                                layout=_button_layout())
+                                                layout=button_layout())
             self.reveal_button.add_class("quiz-reveal")
             self.reveal_button.on_click(self._on_reveal)
             buttons.append(self.reveal_button)
@@ -102,69 +92,7 @@ class QuestionView:
         self.feedback.add_class("quiz-feedback")
         self.check.on_click(self._on_check)
         self.hint_button.on_click(self._on_hint)
-        self.box = widgets.VBox([self.prompt, self.input, widgets.HBox(buttons),
-                                 self.hint, self.feedback])
-        for cls in ("quiz-question", f"quiz-id-{question.id}", f"quiz-type-{question.type}"):
-            self.box.add_class(cls)
-
-    # -- inputs ------------------------------------------------------------
-    def _make_input(self):
-        q = self.q
-        if q.type in ("single", "predict"):
-            return widgets.RadioButtons(options=[(q.options[i].text, i) for i in self.order],
-                                        value=None, layout=widgets.Layout(width="auto"))
-        if q.type == "multiple":
-            self.boxes = [widgets.Checkbox(description=q.options[i].text, value=False,
-                                           indent=False, layout=widgets.Layout(width="auto"))
-                          for i in self.order]
-            return widgets.VBox(self.boxes)
-        if q.type == "numeric":
-            self.text = widgets.Text(placeholder="type a number",
-                                     description="Your answer:",
-                                     style={"description_width": "initial"})
-            fmt = widgets.HTML(render.text_html(f"Expected format: {q.format}."))
-            return widgets.VBox([fmt, self.text])
-        self.text = widgets.Textarea(placeholder="Write your answer here, then press "
-                                                 "Show model answer.",
-                                     description="Your answer:", rows=3,
-                                     style={"description_width": "initial"},
-                                     layout=widgets.Layout(width="95%"))
-        return widgets.VBox([self.text])
-
-    def answer(self):
-        """Return the current answer: an option index, a list of them, or text."""
-        if self.q.type in ("single", "predict"):
-            return self.input.value
-        if self.q.type == "multiple":
-            return [i for box, i in zip(self.boxes, self.order) if box.value]
-        return self.text.value
-
-    def _saved_form(self, answer):
-        """Return the answer as saved: option texts survive a reordering of the bank."""
-        if self.q.type in ("single", "predict"):
-            return None if answer is None else self.q.options[answer].text
-        if self.q.type == "multiple":
-            return [self.q.options[i].text for i in answer]
-        return answer
-
-    def _set_saved(self, saved):
-        """Put a saved answer back into the widgets; return it as an answer, or None."""
-        texts = [o.text for o in self.q.options]
-        if self.q.type in ("single", "predict"):
-            if saved not in texts:
-                return None  # the bank changed since; do not guess
-            self.input.value = texts.index(saved)
-            return self.input.value
-        if self.q.type == "multiple":
-            if not isinstance(saved, list) or any(t not in texts for t in saved):
-                return None
-            for box, i in zip(self.boxes, self.order):
-                box.value = texts[i] in saved
-            return self.answer()
-        if not isinstance(saved, str):
-            return None
-        self.text.value = saved
-        return saved
+        self.box = self.question_box([widgets.HBox(buttons), self.hint, self.feedback])
 
     # -- actions -----------------------------------------------------------
     def _show(self, result, saved=False):
@@ -172,17 +100,10 @@ class QuestionView:
 
     def _on_check(self, _button=None):
         answer = self.answer()
-        try:
-            result = grade(self.q, answer)
-        # A traceback in a widget callback goes to a log the learner never
-        # sees; say something in the quiz instead.
-        except Exception as err:  # noqa: BLE001
-            result = Result("invalid", None, f"Sorry, this answer could not be checked "
-                                              f"({type(err).__name__}: {err}). Please tell "
-                                              "the course team.")
+        result = safe_grade(self.q, answer)
         self._show(result)
         if result.is_attempt:
-            self.quiz.record(self, self._saved_form(answer), result)
+            self.quiz.record(self, self.saved_form(answer), result)
 
     def _on_hint(self, _button=None):
         self.hint.value = render.text_html(f"Hint: {self.q.hint}")
@@ -190,11 +111,11 @@ class QuestionView:
     def _on_reveal(self, _button=None):
         result = reveal(self.q)
         self._show(result)
-        self.quiz.record(self, self._saved_form(self.answer()), result)
+        self.quiz.record(self, self.saved_form(self.answer()), result)
 
     def restore(self, entry):
         """Show a saved entry: the answer in the widgets and its feedback, marked as saved."""
-        answer = self._set_saved(entry.get("answer"))
+        answer = self.set_saved(entry.get("answer"))
         if entry.get("status") == REVEALED:
             self._show(reveal(self.q), saved=True)
         elif answer is not None:
@@ -220,6 +141,7 @@ class Quiz:
         self.bank = load_bank(lesson)
         self.progress = progress if progress is not None else get_progress()
         self.progress.refresh()
+        self.progress.mark_opened(lesson)  # the test mode draws from the lessons opened
         self.seed = self.progress.learner_seed() if seed is None else seed
         self.questions = select_questions(self.bank, n, difficulty, self.seed)
         total = len(self.questions)
@@ -327,10 +249,15 @@ def show_quiz(lesson, n=None, difficulty=None, seed=None):
         seed: fixes the option order and subset (default: the learner's seed,
             saved with their progress, so the quiz looks the same next time).
     Returns:
-        Quiz.
+        Quiz, or a Message (one line) for an unknown lesson or a bad n or difficulty.
     """
     from IPython.display import display
 
-    quiz = Quiz(lesson, n=n, difficulty=difficulty, seed=seed)
+    from helpers.quiz.sequence import Message
+
+    try:
+        quiz = Quiz(lesson, n=n, difficulty=difficulty, seed=seed)
+    except ValueError as err:  # a learner's typo deserves a sentence, not a traceback
+        quiz = Message(str(err).splitlines()[0])
     display(quiz)
     return quiz
