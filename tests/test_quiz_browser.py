@@ -8,6 +8,7 @@ the kernel, runs everything again and checks that the saved answer is shown.
 import json
 import re
 import shutil
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -179,5 +180,111 @@ def test_every_other_lesson_quiz_answers_in_jupyterlab(lab_session, lesson):
     panel, _ = _open_and_run(lab, page, name)
     question = _first_shown_single_choice(panel, lesson)
     _wrong_then_right(panel, question)
+    lab_command(page, "notebook:close-and-shutdown")
+    accept_dialog(page)
+
+
+def _shown_question(panel):
+    """Return (lesson, Question) of the one question a test or review shows now."""
+    classes = panel.locator(".quiz-sequence .quiz-question").get_attribute("class").split()
+    lesson = next(c[len("quiz-lesson-"):] for c in classes if c.startswith("quiz-lesson-"))
+    qid = next(c[len("quiz-id-"):] for c in classes if c.startswith("quiz-id-"))
+    return lesson, load_bank(lesson).question(qid)
+
+
+def _answer_in_browser(panel, question, right):
+    """Answer the question shown, rightly or wrongly, with the mouse or the keyboard."""
+    from helpers.quiz.grading import format_answer
+
+    box = panel.locator(f".quiz-sequence .quiz-question.quiz-id-{question.id}")
+    if question.type == "numeric":
+        box.locator(".quiz-option input").fill(format_answer(question) if right else "123456")
+        return
+    wrong = [i for i, o in enumerate(question.options) if not o.correct][:1]
+    for i in (question.right_indices if right else wrong):
+        exact = re.compile(rf"^\s*{re.escape(question.options[i].text)}\s*$")
+        box.locator(".quiz-option label", has_text=exact).click()
+
+
+def test_take_a_test_then_see_it_after_a_restart_and_review_the_misses(lab_session):
+    """Can a learner take a 10-question test, find it in show_progress() after a
+    restart, and then review exactly the questions they missed?"""
+    from playwright.sync_api import expect
+
+    lab, page, progress = lab_session
+    write_notebook(lab.root / "selftest.ipynb", [
+        "from helpers.quiz import show_progress, show_test\nshow_test(seed=0)",
+        "show_progress()",
+        'import os\nprint("quiz-ready", os.getpid())'])
+    panel, pid = _open_and_run(lab, page, "selftest.ipynb")
+    panel.locator(".quiz-start").click()
+    plan = [True, False, True, True, False, True, False, True, True, False]
+    asked = []
+    for number, right in enumerate(plan, 1):
+        expect(panel.locator(".quiz-status")).to_contain_text(f"Question {number} of 10",
+                                                              timeout=15_000)
+        lesson, question = _shown_question(panel)
+        asked.append((lesson, question.id))
+        _answer_in_browser(panel, question, right)
+        expect(panel.locator(".quiz-sequence .quiz-feedback")).to_have_text("")  # no feedback
+        panel.locator(".quiz-next").click()
+    results = panel.locator(".quiz-results")
+    expect(results).to_contain_text("Score: 6 of 10 (60%)", timeout=15_000)
+    verdicts = panel.locator(".quiz-verdicts")
+    expect(verdicts).to_contain_text("where it is taught")
+    assert re.search(r"strong|review|not yet", verdicts.inner_text())
+    expect(panel.locator(".quiz-answers li")).to_have_count(10)
+
+    # Each verdict links to the section that teaches the topic, and the link
+    # opens that lesson in JupyterLab, at that heading.
+    for lesson in {lesson for lesson, _ in asked}:
+        shutil.copy(REPO / "notebooks" / f"{lesson}.ipynb", lab.root)
+    link = verdicts.locator("a").first
+    # JupyterLab rewrites the relative href into a /files/ URL and handles the click.
+    href = urllib.parse.urlsplit(link.get_attribute("href"))
+    lesson_file, anchor = Path(href.path).name, href.fragment
+    back_to_test = "(id) => window.jupyterapp.shell.activateById(id)"
+    link.click()
+    page.wait_for_function("(p) => { const w = window.jupyterapp.shell.currentWidget;"
+                           " return w && w.context && w.context.path === p; }",
+                           arg=lesson_file, timeout=30_000)
+    # On the first open JupyterLab 4.6 may scroll before the headings render
+    # and stay at the top; with the lesson open, the link lands on the heading.
+    page.evaluate(back_to_test, panel.get_attribute("id"))
+    link.click()
+    # Sanitized headings carry their anchor as data-jupyter-id, not id.
+    expect(page.locator(f"[data-jupyter-id='{anchor}']")).to_be_in_viewport(timeout=15_000)
+    page.evaluate(back_to_test, panel.get_attribute("id"))
+
+    saved = json.loads(progress.read_text())
+    [attempt] = saved["tests"]
+    assert [(q["lesson"], q["id"]) for q in attempt["questions"]] == asked
+    assert attempt["score"] == 6
+
+    _restart_and_run(panel, pid)
+    expect(panel.locator(".quiz-tests")).to_contain_text("6 of 10", timeout=30_000)
+
+    missed = {key for key, right in zip(asked, plan) if not right}
+    write_notebook(lab.root / "review.ipynb", [
+        "from helpers.quiz import show_review\nshow_review()",
+        'import os\nprint("quiz-ready", os.getpid())'])
+    panel, _ = _open_and_run(lab, page, "review.ipynb")
+    expect(panel.locator(".quiz-sequence")).to_contain_text(
+        f"{len(missed)} questions are due", timeout=15_000)
+    panel.locator(".quiz-start").click()
+    reviewed = set()
+    for number in range(1, len(missed) + 1):
+        expect(panel.locator(".quiz-status")).to_contain_text(
+            f"Review question {number} of {len(missed)}", timeout=15_000)
+        lesson, question = _shown_question(panel)
+        reviewed.add((lesson, question.id))
+        _answer_in_browser(panel, question, right=True)
+        panel.locator(".quiz-sequence .quiz-check").click()
+        expect(panel.locator(".quiz-sequence .quiz-feedback")).to_contain_text(
+            "Right", timeout=15_000)
+        panel.locator(".quiz-next").click()
+    assert reviewed == missed
+    expect(panel.locator(".quiz-results")).to_contain_text(
+        f"Reviewed {len(missed)}: {len(missed)} right", timeout=15_000)
     lab_command(page, "notebook:close-and-shutdown")
     accept_dialog(page)

@@ -99,7 +99,7 @@ def test_no_feedback_until_the_end_then_score_verdicts_and_explanations(isolated
         assert feedback.value == ""  # no word on right or wrong while the test runs
         forward(test)
     assert test.points() == 6
-    page = test.stage.children[0].value
+    page = test.results_html
     assert "Score: 6 of 10 (60%)" in page
     for lesson, topic, pts, k, word in test.topic_scores():
         assert f"<strong>{word}</strong>" in page and word == verdict(pts / k)

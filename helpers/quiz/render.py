@@ -171,6 +171,10 @@ STYLE = """<style>
 .quiz-saved { font-style: italic; margin: 0; }
 .quiz-hint .widget-html-content:not(:empty) { font-style: italic; }
 .quiz-notice { color: var(--jp-warn-color1, #b35900); }
+.quiz-results a { color: var(--jp-content-link-color, #0b61a4); text-decoration: underline; }
+.quiz-results table.quiz-verdicts td, .quiz-results table.quiz-verdicts th {
+  text-align: left; padding: 2px 10px 2px 0; vertical-align: top; }
+.quiz-results table.quiz-verdicts td:nth-child(3) { white-space: nowrap; }
 </style>"""
 
 # Why a script: ipywidgets 8.1 renders radio buttons and checkboxes with no

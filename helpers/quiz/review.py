@@ -104,16 +104,15 @@ class Review(Sequence):
         self.check.on_click(lambda _b: self._on_check())
         self.next.on_click(lambda _b: self._advance())
         box = inp.question_box([widgets.HBox([self.check, self.next]), self.feedback])
+        box.add_class(f"quiz-lesson-{self.due[self.position][0]}")
         self.show(f"Review question {self.position + 1} of {len(self.inputs)}", box)
 
     def _on_check(self):
         inp = self.inputs[self.position]
         lesson, q = self.due[self.position]
         result = safe_grade(q, inp.answer())
-        link, label = section_link(lesson, q.topic)
-        self.feedback.value = (render.feedback_html(result)
-                               + f"<p>Taught in <a href='{html.escape(link, quote=True)}'>"
-                               f"{html.escape(label)}</a>.</p>")
+        self.feedback.value = (render.feedback_html(result) + "<p>Taught in "
+                               f"{html.escape(section_link(lesson, q.topic)[1])}.</p>")
         if not result.is_attempt:  # nothing chosen, or not a number: try again
             return
         right = result.score >= 1.0

@@ -177,6 +177,7 @@ class SelfTest(Sequence):
         back.on_click(lambda _b: self._move(-1))
         forward.on_click(lambda _b: self._move(+1))
         box = self.inputs[i].question_box([widgets.HBox([back, forward]), self.format_note])
+        box.add_class(f"quiz-lesson-{self.asked[i][0]}")
         self.show(f"Question {i + 1} of {len(self.inputs)}; no feedback until the end.", box)
 
     def _move(self, step):
@@ -247,14 +248,22 @@ class SelfTest(Sequence):
             f"{html.escape(section_link(lesson, topic)[1])}</a></td></tr>"
             for lesson, topic, pts, k, word in self.topic_scores())
         items = "".join(self._item_html(a) for a in self.answered)
-        page = (f"<div class='quiz-results'><p class='quiz-score'><strong>Score: "
-                f"{self.points():g} of {total} ({self.points() / total:.0%}).</strong></p>"
-                "<table class='quiz-verdicts'><caption>Your verdict per topic: strong (80% "
-                "or more), review (50% or more), not yet</caption><tr>"
-                "<th scope='col'>topic</th><th scope='col'>score</th>"
-                "<th scope='col'>verdict</th><th scope='col'>where it is taught</th></tr>"
-                f"{rows}</table><ol class='quiz-answers'>{items}</ol></div>")
-        return widgets.HTML(page)
+        self.results_html = (
+            f"{render.STYLE}<div class='quiz-results'><p class='quiz-score'><strong>Score: "
+            f"{self.points():g} of {total} ({self.points() / total:.0%}).</strong></p>"
+            "<table class='quiz-verdicts'><caption>Your verdict per topic: strong (80% or "
+            "more), review (50% or more), not yet (below 50%)</caption><tr>"
+            "<th scope='col'>topic</th><th scope='col'>score</th>"
+            "<th scope='col'>verdict</th><th scope='col'>where it is taught</th></tr>"
+            f"{rows}</table><ol class='quiz-answers'>{items}</ol></div>")
+        # An Output widget, not an HTML one: JupyterLab renders its content like a
+        # cell's output, so a link to `lesson.ipynb#heading` opens that lesson at
+        # that heading inside JupyterLab instead of reloading the page.
+        from IPython.display import HTML
+
+        out = widgets.Output()
+        out.append_display_data(HTML(self.results_html))
+        return out
 
     @staticmethod
     def _item_html(a):

@@ -9,7 +9,8 @@ test starts only when the learner asks for it.
 CSS classes for tests and styling: `quiz-sequence` (the whole widget),
 `quiz-start`, `quiz-status` (e.g. "Question 3 of 10"), `quiz-next`,
 `quiz-back`, `quiz-results`, plus the lesson quiz's `quiz-question`,
-`quiz-option`, `quiz-check` and `quiz-feedback` on each question.
+`quiz-id-<id>`, `quiz-option`, `quiz-check` and `quiz-feedback` on each
+question, and `quiz-lesson-<lesson>` on it.
 """
 import html
 
