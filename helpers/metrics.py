@@ -1,7 +1,9 @@
 """Reference classification metrics for binary tasks (positive class = 1).
 
 Lesson 01 computes these by hand first; this module is the checked copy the
-other lessons use. Conventions for empty denominators (0/0), stated once:
+other lessons use. Conventions for empty denominators (0/0), stated once. A
+0/0 ratio is undefined; returning 0.0 is a convention that keeps tables and
+code from breaking, not a measured value:
 
 - precision = tp / (tp + fp) is 0.0 when the model predicts no positives;
 - recall = tp / (tp + fn) is 0.0 when there are no actual positives;

@@ -63,8 +63,9 @@ def _sums(tensors):
 _PENALTY_MISTAKES = [
     ("plain", 1.0, "Diagnosis: you summed the parameters themselves, not their squares. That "
                    "sum is not a penalty: its gradient is the same constant for every weight, "
-                   "so it pushes every weight towards minus infinity and the loss has no lower "
-                   "bound. Square each entry first: (p ** 2).sum()."),
+                   "so it pushes every weight down, whatever its size, and has no lower bound "
+                   "(nor has the loss, in any direction the data loss leaves free). Square "
+                   "each entry first: (p ** 2).sum()."),
     ("norms", 1.0, "Diagnosis: the norm is not squared. p.norm() is the square root of the sum "
                    "of squares; the L2 penalty uses the sum of squares itself: "
                    "p.norm() ** 2, or (p ** 2).sum()."),
@@ -72,8 +73,8 @@ _PENALTY_MISTAKES = [
                          "square root of the sum of squares; the L2 penalty uses the sum of "
                          "squares itself (square it, or use (p ** 2).sum() per tensor)."),
     ("squares", 0.5, "Diagnosis: the 1/2 factor. The contract asks for lam * sum of squares, with "
-                     "no 1/2 (some books write lam/2 * ||w||^2 so that the gradient is lam * w; "
-                     "this course's penalty has gradient 2 * lam * w)."),
+                     "no 1/2 (some books, and lesson 03, write lam/2 * ||w||^2 so that the "
+                     "gradient is lam * w; this exercise's penalty has gradient 2 * lam * w)."),
     ("abs", 1.0, "Diagnosis: that is an L1 penalty (absolute values). L2 sums the squares."),
     ("means", 1.0, "Diagnosis: you took the mean of the squares within each tensor; the penalty "
                    "sums them: (p ** 2).sum(), not .mean()."),
@@ -239,7 +240,8 @@ def check_weight_decay_equivalent(fn):
         diagnosis = None
         if core.close(got, lam, rel=1e-9, tol=1e-12):
             diagnosis = ("Diagnosis: the 1/2 factor. weight_decay = lam matches the penalty "
-                         "(lam / 2) * sum(p ** 2), which has a 1/2; this course's penalty has none.")
+                         "(lam / 2) * sum(p ** 2), which has a 1/2 (lesson 03's form); this "
+                         "exercise's penalty has none.")
         elif core.close(got, lam / 2, rel=1e-9, tol=1e-12):
             diagnosis = "Diagnosis: the factor 2 is the other way round: it is 2 * lam, not lam / 2."
         return core.lines(f"{call_text} returned {core.fmt(got)}; expected {core.fmt(expected)}.",
