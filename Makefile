@@ -9,7 +9,7 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab instructor grade samples test bench lock clean
+.PHONY: help lab instructor grade samples test test-fast bench lock clean
 
 help:
 	@echo "make lab    install (first time only) and start JupyterLab on notebooks/"
@@ -17,6 +17,7 @@ help:
 	@echo "make grade ASSIGNMENT=ps2_l2_penalty [JOBS=2] [FORCE=1] [ZIP=lms.zip]  grade a class"
 	@echo "make samples ASSIGNMENT=ps2_l2_penalty  hand in the sample class (to try make grade)"
 	@echo "make test   install (first time only) and run the whole test suite"
+	@echo "make test-fast  the tests without a browser, notebooks or nbgrader runs (~1 min)"
 	@echo "make bench  run the benchmarks (sweep trainer, notebook wall times, grading a class)"
 	@echo "make lock   re-pin requirements*.txt and environment.yml from the *.in files"
 	@echo "make clean  remove .venv and caches"
@@ -68,6 +69,11 @@ samples: $(VENV)/.runtime-installed
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The developer's loop: everything but the browser, the lessons top to bottom
+# and nbgrader runs (those are marked slow or browser).
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_sweep.py

@@ -123,6 +123,7 @@ def test_source_notebook_passes_and_verdicts_are_plain_data(judges, assignment):
     assert json.loads(json.dumps(verdicts)) == verdicts
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment (the `released` fixture)
 def test_only_answer_cells_and_added_cells_run(released, judges):
     """Does a helper in an added cell count, and an answer hidden in a test cell not?"""
     nb = with_answers(released, "ps2_l2_penalty", weight_decay_equivalent=(
@@ -299,6 +300,7 @@ def make_optimizer(model, lr, weight_decay):
 ]
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment (the `released` fixture)
 @pytest.mark.parametrize("assignment,cell,code,expected,others_pass", TAMPERS)
 def test_tamper_cannot_make_a_wrong_answer_pass(released, judges, assignment, cell, code, expected,
                                                 others_pass):
@@ -307,6 +309,7 @@ def test_tamper_cannot_make_a_wrong_answer_pass(released, judges, assignment, ce
     assert_verdicts(verdicts, expected, others_pass)
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment (the `released` fixture)
 def test_judge_is_unchanged_by_what_it_grades(released, judges):
     """After grading tamper notebooks, are torch, builtins and the checks this process's own?"""
     meta_path, path, modules = list(sys.meta_path), list(sys.path), set(sys.modules)
