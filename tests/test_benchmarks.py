@@ -1,0 +1,28 @@
+"""Do the benchmark scripts behave where CI runs them (a CPU, no GPU)?"""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # scripts, not a package
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the check would run")
+def test_gpu_check_says_it_needs_cuda_and_runs_nothing_on_a_cpu():
+    done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "needs CUDA" in done.stdout and "nothing was run" in done.stdout
+    assert "== lessons" not in done.stdout
+
+
+def test_the_floor_is_the_lessons_shared_setup_cell_alone():
+    import bench_notebooks
+
+    lesson = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))[0]
+    nb = bench_notebooks.floor_notebook(lesson)
+    [cell] = nb.cells
+    assert "from helpers import setup" in cell.source and "device = setup(seed=" in cell.source
