@@ -1,13 +1,20 @@
 """Do the benchmark scripts behave where CI runs them (a CPU, no GPU)?"""
+import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))  # scripts, not a package
+
+
+def load_script(name):
+    """Import a benchmark script by path (benchmarks/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the check would run")
@@ -20,8 +27,7 @@ def test_gpu_check_says_it_needs_cuda_and_runs_nothing_on_a_cpu():
 
 
 def test_the_floor_is_the_lessons_shared_setup_cell_alone():
-    import bench_notebooks
-
+    bench_notebooks = load_script("bench_notebooks")
     lesson = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))[0]
     nb = bench_notebooks.floor_notebook(lesson)
     [cell] = nb.cells
