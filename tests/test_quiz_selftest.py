@@ -197,3 +197,13 @@ def test_every_topic_links_to_a_heading_that_exists():
             href, _ = section_link(name, topic)
             assert href == f"{name}.ipynb#{heading_anchor(sections()[name][topic])}"
             assert " " not in href
+
+
+def test_odd_saved_attempts_never_break_a_retake_or_the_summary(isolated_progress):
+    store = Progress(isolated_progress)
+    store.add_test({"score": "high", "total": 10, "questions": [{"id": "x"}, "not a dict"]})
+    store.add_test({"total": 0})
+    test = SelfTest(seed=0, progress=store)
+    test.start()
+    assert len(test.inputs) == 10
+    assert "quiz-tests" not in show_progress()._repr_html_()

@@ -135,7 +135,7 @@ class SelfTest(Sequence):
             raise ValueError(f"There are no scored questions to test in {self.scope}.")
         if int(n) != n or n < 1:
             raise ValueError(f"n must be a whole number of questions, 1 or more, not {n!r}")
-        self.n, self.seed = min(int(n), len(self.pool)), seed
+        self.n, self.seed, self.draws = min(int(n), len(self.pool)), seed, 0
         mix = ", ".join(f"{k} {d}" for d, k in quotas(self.n).items() if k)
         if lesson:
             where = f"lesson {lesson}"
@@ -152,11 +152,13 @@ class SelfTest(Sequence):
 
     # -- asking --------------------------------------------------------------
     def begin(self):
-        attempts = self.progress.tests()
-        last_asked = {(q["lesson"], q["id"]): i for i, a in enumerate(attempts)
-                      for q in a.get("questions", []) if isinstance(q, dict) and "id" in q}
-        seed = self.seed if self.seed is not None and not hasattr(self, "asked") else \
-            random.SystemRandom().randrange(2**31)
+        last_asked = {(q.get("lesson"), q.get("id")): i
+                      for i, attempt in enumerate(self.progress.tests())
+                      for q in attempt.get("questions") or [] if isinstance(q, dict)}
+        # The seed, if given, fixes the first draw only: a retake is a new draw.
+        first = self.seed is not None and not self.draws
+        seed = self.seed if first else random.SystemRandom().randrange(2**31)
+        self.draws += 1
         self.draw_seed = seed
         self.asked = draw_test(self.pool, self.n, random.Random(seed), last_asked)
         learner_seed = self.progress.learner_seed()

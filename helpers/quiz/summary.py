@@ -111,7 +111,9 @@ def tests_figure(attempts):
 
 def tests_html(attempts):
     """Return the test attempts as a table and a chart (with a text alternative), or ""."""
-    attempts = [a for a in attempts if a.get("total")]
+    attempts = [a for a in attempts  # a hand-edited file must not break the summary
+                if isinstance(a.get("total"), int) and a["total"] > 0
+                and isinstance(a.get("score"), (int, float))]
     if not attempts:
         return ""
     rows = "".join(
