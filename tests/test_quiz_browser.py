@@ -225,6 +225,10 @@ def test_take_a_test_then_see_it_after_a_restart_and_review_the_misses(lab_sessi
                                                               timeout=15_000)
         lesson, question = _shown_question(panel)
         asked.append((lesson, question.id))
+        # The same accessible widgets as the lesson quiz: a labelled group of options.
+        group = panel.locator(".quiz-sequence .quiz-option")
+        expect(group).to_have_attribute("role", re.compile("^(radiogroup|group)$"))
+        expect(group).to_have_attribute("aria-labelledby", re.compile("^quiz-prompt-"))
         _answer_in_browser(panel, question, right)
         expect(panel.locator(".quiz-sequence .quiz-feedback")).to_have_text("")  # no feedback
         panel.locator(".quiz-next").click()
