@@ -40,9 +40,14 @@ def overfit_regression(num_train=20, num_val=100, num_features=200, noise=0.01,
                        seed=0, device="cpu"):
     """Return a linear regression task with far more features than examples.
 
-    d2l's weight-decay set-up (lesson 02): y = 0.05 + sum_i 0.01 * x_i + noise,
-    x ~ N(0, I). With 200 features and 20 examples an unregularized linear
-    model fits the training set exactly and generalizes badly.
+    d2l's weight-decay set-up (lessons 02 and 03): y = 0.05 + sum_i 0.01 * x_i
+    + noise, x ~ N(0, I). With more features than examples a linear model
+    fits the training set exactly. How well it then generalizes depends on
+    its start, not on the (tiny) noise: gradient descent never changes the
+    initial weights' component in the directions the training inputs do
+    not span, so from random weights it validates badly, while from zero it
+    reaches the minimum-norm solution (lesson 02, section 2b;
+    helpers.null_space). Compare every result with predicting 0.
 
     Returns:
         Split with X_* of shape (n, num_features), y_* of shape (n, 1);
@@ -78,7 +83,7 @@ def noisy_moons(num_train=100, num_val=400, noise=0.2, label_noise=0.15, seed=0,
 
     A fraction `label_noise` of labels in each split is flipped, so a flexible
     model that reaches 100% training accuracy must have memorized noise: its
-    decision boundary wraps around single points (lesson 02 plots it).
+    decision boundary wraps around single points (lessons 00 and 02 plot it).
 
     Returns:
         Split with X_* of shape (n, 2), y_* of shape (n, 1) in {0, 1};
