@@ -184,19 +184,19 @@ def test_every_other_lesson_quiz_answers_in_jupyterlab(lab_session, lesson):
     accept_dialog(page)
 
 
-def _shown_question(panel):
+def _shown_question(sequence):
     """Return (lesson, Question) of the one question a test or review shows now."""
-    classes = panel.locator(".quiz-sequence .quiz-question").get_attribute("class").split()
+    classes = sequence.locator(".quiz-question").get_attribute("class").split()
     lesson = next(c[len("quiz-lesson-"):] for c in classes if c.startswith("quiz-lesson-"))
     qid = next(c[len("quiz-id-"):] for c in classes if c.startswith("quiz-id-"))
     return lesson, load_bank(lesson).question(qid)
 
 
-def _answer_in_browser(panel, question, right):
-    """Answer the question shown, rightly or wrongly, with the mouse or the keyboard."""
+def _answer_in_browser(sequence, question, right):
+    """Answer the question a test or review shows, rightly or wrongly, with the mouse."""
     from helpers.quiz.grading import format_answer
 
-    box = panel.locator(f".quiz-sequence .quiz-question.quiz-id-{question.id}")
+    box = sequence.locator(f".quiz-question.quiz-id-{question.id}")
     if question.type == "numeric":
         box.locator(".quiz-option input").fill(format_answer(question) if right else "123456")
         return
@@ -213,31 +213,34 @@ def test_take_a_test_then_see_it_after_a_restart_and_review_the_misses(lab_sessi
 
     lab, page, progress = lab_session
     write_notebook(lab.root / "selftest.ipynb", [
-        "from helpers.quiz import show_progress, show_test\nshow_test(seed=0)",
+        "from helpers.quiz import show_progress, show_review, show_test\nshow_test(seed=0)",
         "show_progress()",
+        "show_review()",
         'import os\nprint("quiz-ready", os.getpid())'])
     panel, pid = _open_and_run(lab, page, "selftest.ipynb")
-    panel.locator(".quiz-start").click()
+    test, review = (panel.locator(".quiz-sequence").nth(i) for i in (0, 1))
+    expect(review).to_contain_text("Nothing to review yet")
+    test.locator(".quiz-start").click()
     plan = [True, False, True, True, False, True, False, True, True, False]
     asked = []
     for number, right in enumerate(plan, 1):
-        expect(panel.locator(".quiz-status")).to_contain_text(f"Question {number} of 10",
-                                                              timeout=15_000)
-        lesson, question = _shown_question(panel)
+        expect(test.locator(".quiz-status")).to_contain_text(f"Question {number} of 10",
+                                                             timeout=15_000)
+        lesson, question = _shown_question(test)
         asked.append((lesson, question.id))
         # The same accessible widgets as the lesson quiz: a labelled group of options.
-        group = panel.locator(".quiz-sequence .quiz-option")
+        group = test.locator(".quiz-option")
         expect(group).to_have_attribute("role", re.compile("^(radiogroup|group)$"))
         expect(group).to_have_attribute("aria-labelledby", re.compile("^quiz-prompt-"))
-        _answer_in_browser(panel, question, right)
-        expect(panel.locator(".quiz-sequence .quiz-feedback")).to_have_text("")  # no feedback
-        panel.locator(".quiz-next").click()
-    results = panel.locator(".quiz-results")
-    expect(results).to_contain_text("Score: 6 of 10 (60%)", timeout=15_000)
-    verdicts = panel.locator(".quiz-verdicts")
+        _answer_in_browser(test, question, right)
+        expect(test.locator(".quiz-feedback")).to_have_text("")  # no feedback until the end
+        test.locator(".quiz-next").click()
+    expect(test.locator(".quiz-results")).to_contain_text("Score: 6 of 10 (60%)",
+                                                          timeout=15_000)
+    verdicts = test.locator(".quiz-verdicts")
     expect(verdicts).to_contain_text("where it is taught")
     assert re.search(r"strong|review|not yet", verdicts.inner_text())
-    expect(panel.locator(".quiz-answers li")).to_have_count(10)
+    expect(test.locator(".quiz-answers li")).to_have_count(10)
 
     # Each verdict links to the section that teaches the topic, and the link
     # opens that lesson in JupyterLab, at that heading.
@@ -268,27 +271,23 @@ def test_take_a_test_then_see_it_after_a_restart_and_review_the_misses(lab_sessi
     _restart_and_run(panel, pid)
     expect(panel.locator(".quiz-tests")).to_contain_text("6 of 10", timeout=30_000)
 
+    # The review asks exactly the questions the test missed (box 1, due at once).
     missed = {key for key, right in zip(asked, plan) if not right}
-    write_notebook(lab.root / "review.ipynb", [
-        "from helpers.quiz import show_review\nshow_review()",
-        'import os\nprint("quiz-ready", os.getpid())'])
-    panel, _ = _open_and_run(lab, page, "review.ipynb")
-    expect(panel.locator(".quiz-sequence")).to_contain_text(
-        f"{len(missed)} questions are due", timeout=15_000)
-    panel.locator(".quiz-start").click()
+    review = panel.locator(".quiz-sequence").nth(1)
+    expect(review).to_contain_text(f"{len(missed)} questions are due", timeout=15_000)
+    review.locator(".quiz-start").click()
     reviewed = set()
     for number in range(1, len(missed) + 1):
-        expect(panel.locator(".quiz-status")).to_contain_text(
+        expect(review.locator(".quiz-status")).to_contain_text(
             f"Review question {number} of {len(missed)}", timeout=15_000)
-        lesson, question = _shown_question(panel)
+        lesson, question = _shown_question(review)
         reviewed.add((lesson, question.id))
-        _answer_in_browser(panel, question, right=True)
-        panel.locator(".quiz-sequence .quiz-check").click()
-        expect(panel.locator(".quiz-sequence .quiz-feedback")).to_contain_text(
-            "Right", timeout=15_000)
-        panel.locator(".quiz-next").click()
+        _answer_in_browser(review, question, right=True)
+        review.locator(".quiz-check").click()
+        expect(review.locator(".quiz-feedback")).to_contain_text("Right", timeout=15_000)
+        review.locator(".quiz-next").click()
     assert reviewed == missed
-    expect(panel.locator(".quiz-results")).to_contain_text(
+    expect(review.locator(".quiz-results")).to_contain_text(
         f"Reviewed {len(missed)}: {len(missed)} right", timeout=15_000)
     lab_command(page, "notebook:close-and-shutdown")
     accept_dialog(page)
