@@ -207,3 +207,13 @@ def test_odd_saved_attempts_never_break_a_retake_or_the_summary(isolated_progres
     test.start()
     assert len(test.inputs) == 10
     assert "quiz-tests" not in show_progress()._repr_html_()
+
+
+def test_validate_reports_a_topic_without_a_section(monkeypatch):
+    from helpers.quiz import sections as sections_module
+    from helpers.quiz.sections import section_problems
+
+    bank = load_bank("02_weight_decay")
+    assert section_problems(bank) == []
+    monkeypatch.setattr(sections_module, "sections", lambda: {"02_weight_decay": {}})
+    assert [p.split("'")[1] for p in section_problems(bank)] == ["adam-vs-adamw", "weight-decay"]

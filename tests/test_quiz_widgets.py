@@ -242,3 +242,12 @@ def test_a_quiz_keeps_working_when_progress_cannot_be_saved(tmp_path, monkeypatc
     assert "kept in memory only" in quiz.notice.value  # said in the quiz, not only a log
     again = Quiz(LESSON, seed=0)  # same kernel: the answer is still there, from memory
     assert "saved answer" in view_of(again, "fraud-self-check").feedback.value
+
+
+def test_show_quiz_with_an_unknown_lesson_says_so_in_one_line():
+    from helpers.quiz.sequence import Message
+
+    shown = show_quiz("01_overfiting_metrics")  # a typo
+    assert isinstance(shown, Message) and "\n" not in shown.text
+    assert "no quiz called '01_overfiting_metrics'" in shown.text
+    assert "01_overfitting_metrics" in shown._repr_html_()

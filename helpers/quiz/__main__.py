@@ -1,7 +1,8 @@
 """Check every quiz bank: `python -m helpers.quiz validate [bank ...]`.
 
 Loads each bank (schema, rules, computed answers), runs every
-predict-the-output snippet, checks that lesson banks are complete, and prints
+predict-the-output snippet, checks that lesson banks are complete and that
+sections.yaml places every topic of the course's banks, and prints
 one line per bank: `<bank>: N questions (easy E, medium M, hard H)`.
 Exits 1 if any bank has a problem, 2 on a usage error.
 """
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 from helpers.quiz.bank import BANKS_DIR, BankError, bank_names, coverage_problems, load_bank_file
+from helpers.quiz.sections import section_problems
 
 
 def validate(names=None, directory=BANKS_DIR):
@@ -27,6 +29,8 @@ def validate(names=None, directory=BANKS_DIR):
             print(f"{name}: FAILED\n  " + str(err).replace("\n", "\n  "), file=sys.stderr)
             continue
         problems = coverage_problems(bank)
+        if directory.resolve() == BANKS_DIR.resolve():  # sections.yaml is about these banks
+            problems += section_problems(bank)
         if problems:
             failed += 1
             print(f"{bank.summary_line()}: FAILED\n  " + "\n  ".join(problems), file=sys.stderr)

@@ -33,3 +33,10 @@ def section_link(lesson, topic):
         return f"{lesson}.ipynb", f"lesson {lesson}"
     return (f"{lesson}.ipynb#{heading_anchor(heading)}",
             f"{lesson}, section “{heading.replace('`', '')}”")
+
+
+def section_problems(bank):
+    """Return a message for each topic of `bank` that sections.yaml does not place."""
+    placed = sections().get(bank.name, {})
+    return [f"topic {topic!r} has no section in {SECTIONS_FILE.name} (test results link there)"
+            for topic in sorted({q.topic for q in bank.questions}) if topic not in placed]
