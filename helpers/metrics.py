@@ -124,3 +124,105 @@ def threshold_sweep(scores, y_true, thresholds=None):
     for key in rows[0] if rows else ():
         out[key] = [r[key] for r in rows]
     return out
+
+
+# Threshold-free summaries (lesson 01, "Moving the threshold"). scikit-learn is not a
+# dependency of this course, so these few lines implement the definitions of its
+# roc_curve / roc_auc_score and precision_recall_curve / average_precision_score:
+# one point per distinct score (tied scores cross a threshold together), a positive
+# prediction when score >= threshold, the ROC area by the trapezoidal rule and the
+# average precision as a step sum, not interpolated.
+
+
+def _as_float64(values):
+    t = values if torch.is_tensor(values) else torch.as_tensor(list(values), dtype=torch.float64)
+    return t.detach().reshape(-1).cpu().double()
+
+
+def _ranked_counts(scores, y_true):
+    """Distinct scores, high to low, and the TP and FP counts of `scores >= each`."""
+    s = _as_float64(scores)
+    t = _as_bool_tensor(y_true)
+    if s.shape != t.shape:
+        raise ValueError(f"y_true has {t.numel()} labels but scores has {s.numel()}")
+    num_pos = int(t.sum())
+    if num_pos == 0 or num_pos == len(t):
+        raise ValueError("the curves and their areas need both classes in y_true")
+    order = torch.argsort(s, descending=True, stable=True)
+    s, t = s[order], t[order]
+    tp, fp = torch.cumsum(t, 0), torch.cumsum(~t, 0)
+    last_of_tie = torch.ones(len(s), dtype=torch.bool)
+    last_of_tie[:-1] = s[1:] != s[:-1]
+    return s[last_of_tie], tp[last_of_tie], fp[last_of_tie], num_pos, len(t) - num_pos
+
+
+def roc_curve(scores, y_true):
+    """Trace the ROC curve: true-positive rate against false-positive rate.
+
+    Args:
+        scores: (n,) or (n, 1) scores, higher meaning "more likely positive".
+        y_true: n labels in {0, 1}; both classes must be present.
+    Returns:
+        dict of lists, starting at the point (0, 0) of threshold +inf, then one
+        entry per distinct score from high to low: "threshold", "fpr" =
+        FP / negatives, "tpr" = TP / positives (the recall).
+    """
+    thr, tp, fp, num_pos, num_neg = _ranked_counts(scores, y_true)
+    zero = torch.zeros(1, dtype=torch.float64)
+    return {"threshold": [float("inf")] + thr.tolist(),
+            "fpr": torch.cat([zero, fp.double() / num_neg]).tolist(),
+            "tpr": torch.cat([zero, tp.double() / num_pos]).tolist()}
+
+
+def roc_auc(scores, y_true):
+    """Area under the ROC curve (trapezoidal rule).
+
+    Equals the probability that a random positive scores above a random
+    negative, ties counting one half: 0.5 for scores unrelated to the labels,
+    1.0 for a perfect ranking.
+    """
+    roc = roc_curve(scores, y_true)
+    return float(torch.trapezoid(torch.tensor(roc["tpr"], dtype=torch.float64),
+                                 torch.tensor(roc["fpr"], dtype=torch.float64)))
+
+
+def precision_recall_curve(scores, y_true):
+    """Precision and recall at every distinct score used as the threshold.
+
+    Returns:
+        dict of lists, one entry per distinct score from high to low:
+        "threshold", "tp", "fp", "precision", "recall". Every point predicts
+        at least one positive, so no precision here is a 0/0 convention. The
+        keys match `threshold_sweep`, so helpers.plots.plot_precision_recall
+        draws either.
+    """
+    thr, tp, fp, num_pos, _ = _ranked_counts(scores, y_true)
+    return {"threshold": thr.tolist(), "tp": tp.tolist(), "fp": fp.tolist(),
+            "precision": (tp.double() / (tp + fp)).tolist(),
+            "recall": (tp.double() / num_pos).tolist()}
+
+
+def average_precision(scores, y_true):
+    """Average precision: sum over thresholds of (recall gained) x precision there.
+
+    AP = sum_k (R_k - R_{k-1}) P_k with R_0 = 0, a step-wise area under the
+    precision-recall curve. Scores unrelated to the labels give about the
+    share of positives (exactly that when all scores are equal); 1.0 for a
+    perfect ranking.
+    """
+    pr = precision_recall_curve(scores, y_true)
+    recall = torch.tensor([0.0] + pr["recall"], dtype=torch.float64)
+    precision = torch.tensor(pr["precision"], dtype=torch.float64)
+    return float(((recall[1:] - recall[:-1]) * precision).sum())
+
+
+def prediction_bias(probabilities, y_true):
+    """Mean predicted probability minus the share of positives (Google MLCC's term).
+
+    0 when the model predicts the base rate on average; it says nothing about
+    how well the model ranks or separates the classes.
+    """
+    p, t = _as_float64(probabilities), _as_bool_tensor(y_true)
+    if p.shape != t.shape:
+        raise ValueError(f"y_true has {t.numel()} labels but probabilities has {p.numel()}")
+    return float(p.mean() - t.double().mean())

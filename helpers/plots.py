@@ -186,18 +186,19 @@ def plot_threshold_sweep(sweep, ax=None, mark=0.5, title="Moving the decision th
 
 
 def plot_precision_recall(sweep, ax=None, base_rate=None, points=None,
-                          title="Precision against recall"):
+                          title="Precision against recall", label="model, all thresholds"):
     """Plot the precision-recall curve traced by a threshold sweep (lesson 01).
 
     Args:
-        sweep: the dict returned by helpers.metrics.threshold_sweep.
+        sweep: the dict returned by helpers.metrics.threshold_sweep or
+            helpers.metrics.precision_recall_curve.
         base_rate: the share of positives; drawn as the precision of a model
             that guesses at random (None: not drawn).
         points: optional {label: (recall, precision)} to mark, e.g. a baseline.
+        label: the curve's legend entry, e.g. with its average precision.
     """
     ax = _axes(ax)
-    ax.plot(sweep["recall"], _defined_precision(sweep), "-", color=OKABE_ITO[0],
-            label="model, all thresholds")
+    ax.plot(sweep["recall"], _defined_precision(sweep), "-", color=OKABE_ITO[0], label=label)
     if base_rate is not None:
         ax.axhline(base_rate, color="0.4", linestyle="--", linewidth=1.5,
                    label=f"random guessing (precision {base_rate:.0%})")
@@ -209,6 +210,29 @@ def plot_precision_recall(sweep, ax=None, base_rate=None, points=None,
     ax.set(xlabel="recall", ylabel="precision", xlim=(-0.02, 1.02), ylim=(-0.02, 1.02),
            title=title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+def plot_roc(roc, ax=None, label="model, all thresholds", points=None, title="ROC curve"):
+    """Plot the ROC curve (recall against false-positive rate) with the chance diagonal (lesson 01).
+
+    Args:
+        roc: the dict returned by helpers.metrics.roc_curve.
+        label: the curve's legend entry, e.g. with its area (AUC).
+        points: optional {label: (false-positive rate, recall)} to mark.
+    """
+    ax = _axes(ax)
+    ax.plot(roc["fpr"], roc["tpr"], "-", color=OKABE_ITO[0], label=label)
+    ax.plot([0, 1], [0, 1], color="0.4", linestyle="--", linewidth=1.5,
+            label="random ranking (AUC 0.5)")
+    markers = iter(["o", "s", "^", "D", "v"])
+    colors = iter(OKABE_ITO[3:])
+    for name, (fpr, tpr) in (points or {}).items():
+        ax.plot([fpr], [tpr], linestyle="none", marker=next(markers), markersize=8,
+                color=next(colors), label=name)
+    ax.set(xlabel="false-positive rate  FP / (FP + TN)", ylabel="recall (true-positive rate)",
+           xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=title)
+    ax.legend(loc="lower right")
     return ax
 
 

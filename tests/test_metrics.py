@@ -93,3 +93,83 @@ def test_threshold_sweep_agrees_with_the_report_of_each_threshold():
 def test_threshold_sweep_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="3 labels but scores has 2"):
         metrics.threshold_sweep([0.1, 0.2], [1, 0, 1])
+
+
+# A case checked by hand: labels [0, 0, 1, 1], scores [0.1, 0.4, 0.35, 0.8].
+# From the top score down: 0.8 (positive), 0.4 (negative), 0.35 (positive), 0.1 (negative).
+#   threshold  TP FP  precision recall  false-positive rate
+#   0.8         1  0    1        1/2     0
+#   0.4         1  1    1/2      1/2     1/2
+#   0.35        2  1    2/3      1       1/2
+#   0.1         2  2    1/2      1       1
+# AP  = 1/2 * 1 + 0 * 1/2 + 1/2 * 2/3 + 0 * 1/2 = 5/6
+# AUC = 1/2 * 1/2 + 1/2 * 1 = 3/4; of the 4 (positive, negative) pairs, 3 are ranked
+# right (0.8 > 0.1, 0.8 > 0.4, 0.35 > 0.1).
+HAND_LABELS, HAND_SCORES = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+
+
+def test_roc_curve_of_the_hand_checked_case():
+    roc = metrics.roc_curve(HAND_SCORES, HAND_LABELS)
+    assert roc["threshold"] == pytest.approx([float("inf"), 0.8, 0.4, 0.35, 0.1])
+    assert roc["fpr"] == pytest.approx([0.0, 0.0, 0.5, 0.5, 1.0])
+    assert roc["tpr"] == pytest.approx([0.0, 0.5, 0.5, 1.0, 1.0])
+
+
+def test_precision_recall_curve_of_the_hand_checked_case():
+    pr = metrics.precision_recall_curve(torch.tensor(HAND_SCORES).view(-1, 1), HAND_LABELS)
+    assert pr["tp"] == [1, 1, 2, 2] and pr["fp"] == [0, 1, 1, 2]
+    assert pr["precision"] == pytest.approx([1.0, 0.5, 2 / 3, 0.5])
+    assert pr["recall"] == pytest.approx([0.5, 0.5, 1.0, 1.0])
+
+
+def test_areas_of_the_hand_checked_case():
+    assert metrics.average_precision(HAND_SCORES, HAND_LABELS) == pytest.approx(5 / 6)
+    assert metrics.roc_auc(HAND_SCORES, HAND_LABELS) == pytest.approx(3 / 4)
+
+
+def test_auc_is_the_share_of_positive_negative_pairs_ranked_right():
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randint(0, 20, (300,), generator=g).float()  # many ties on purpose
+    labels = torch.rand(300, generator=g) < 0.2
+    pos, neg = scores[labels], scores[~labels]
+    pairs = (pos[:, None] > neg[None]).double().mean() + 0.5 * (pos[:, None] == neg[None]).double().mean()
+    assert metrics.roc_auc(scores, labels) == pytest.approx(pairs.item(), abs=1e-12)
+
+
+def test_tied_scores_form_one_point_and_give_chance_areas():
+    # one score for everyone: nothing is ranked, AUC is 1/2 and AP is the share of positives
+    labels = [1, 0, 0, 0]
+    assert len(metrics.precision_recall_curve([0.5] * 4, labels)["threshold"]) == 1
+    assert metrics.roc_auc([0.5] * 4, labels) == 0.5
+    assert metrics.average_precision([0.5] * 4, labels) == 0.25
+
+
+def test_perfect_and_reversed_rankings():
+    labels = [0, 0, 1, 1]
+    assert metrics.roc_auc([0.1, 0.2, 0.8, 0.9], labels) == 1.0
+    assert metrics.average_precision([0.1, 0.2, 0.8, 0.9], labels) == 1.0
+    assert metrics.roc_auc([0.9, 0.8, 0.2, 0.1], labels) == 0.0
+
+
+def test_areas_depend_only_on_the_ranking():
+    g = torch.Generator().manual_seed(1)
+    probs, labels = torch.rand(200, generator=g), torch.rand(200, generator=g) < 0.3
+    for area in (metrics.roc_auc, metrics.average_precision):
+        assert area(probs ** 3, labels) == pytest.approx(area(probs, labels), abs=1e-12)
+
+
+def test_curves_need_both_classes():
+    with pytest.raises(ValueError, match="both classes"):
+        metrics.roc_auc([0.2, 0.9], [0, 0])
+    with pytest.raises(ValueError, match="both classes"):
+        metrics.average_precision([0.2, 0.9], [1, 1])
+    with pytest.raises(ValueError, match="3 labels but scores has 2"):
+        metrics.roc_curve([0.2, 0.9], [0, 1, 1])
+
+
+def test_prediction_bias_is_mean_prediction_minus_base_rate():
+    assert metrics.prediction_bias([0.2, 0.4, 0.3, 0.1], [0, 1, 0, 0]) == pytest.approx(0.25 - 0.25)
+    assert metrics.prediction_bias(torch.tensor([[0.5], [0.5]]), [0, 0]) == pytest.approx(0.5)
+    assert metrics.prediction_bias([0.1, 0.1], [1, 1]) == pytest.approx(-0.9)
+    with pytest.raises(ValueError, match="2 labels but probabilities has 3"):
+        metrics.prediction_bias([0.1, 0.2, 0.3], [0, 1])

@@ -88,3 +88,23 @@ def test_metrics_sweep_plots_one_sorted_line_per_metric():
     assert [line.get_label() for line in ax.get_lines()] == ["precision", "recall"]
     assert list(ax.get_lines()[0].get_xdata()) == [0.0, 0.1, 1.0]
     assert ax.get_xscale() == "symlog"
+
+
+def test_precision_recall_plot_takes_the_exact_curve_and_a_label():
+    from helpers.metrics import precision_recall_curve
+    curve = precision_recall_curve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    ax = plots.plot_precision_recall(curve, label="model (AP 0.83)")
+    assert ax.get_lines()[0].get_label() == "model (AP 0.83)"
+    assert list(ax.get_lines()[0].get_xdata()) == [0.5, 0.5, 1.0, 1.0]
+
+
+def test_roc_plot_draws_the_curve_the_chance_diagonal_and_points():
+    from helpers.metrics import roc_curve
+    roc = roc_curve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    ax = plots.plot_roc(roc, label="model (AUC 0.75)", points={"threshold 0.5": (0.0, 0.5)})
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["model (AUC 0.75)", "random ranking (AUC 0.5)", "threshold 0.5"]
+    curve, diagonal = ax.get_lines()[:2]
+    assert list(curve.get_xdata()) == [0.0, 0.0, 0.5, 0.5, 1.0]
+    assert list(diagonal.get_xdata()) == [0, 1] and curve.get_linestyle() != diagonal.get_linestyle()
+    assert ax.get_xlabel().startswith("false-positive rate")
