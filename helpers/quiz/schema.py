@@ -21,6 +21,7 @@ TOPICS = (
     "adam-vs-adamw",   # L2 inside Adam versus decoupled decay
     "l2-penalty",      # writing the penalty by hand, the factor of 2
     "penalty-bugs",    # penalties that crash or are not penalties at all
+    "l1-vs-l2",        # sparsity (L1, proximal steps) versus spreading weight (L2)
     "param-groups",    # which parameters get decay, optimizer groups
 )
 
