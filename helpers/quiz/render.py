@@ -17,6 +17,27 @@ def execution_count():
     return getattr(get_ipython(), "execution_count", None)
 
 
+class DisplayedOnce:
+    """Mixin: show an object's `_repr_mimebundle_()` and the accessibility script once per cell run.
+
+    show_quiz, show_test and show_review display the object and return it;
+    when that call is a cell's last line, IPython would display the returned
+    object a second time.
+    """
+
+    _shown_in = None
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        count = execution_count()
+        if count is not None and count == self._shown_in:
+            return
+        self._shown_in = count
+        display(self._repr_mimebundle_(), raw=True)
+        display({"application/javascript": A11Y_JS}, raw=True)
+
+
 SYMBOLS = {"right": "✓", "partly": "◐", "wrong": "✗", "invalid": "⚠", "empty": "•",
            "noted": "✎", "revealed": "ℹ"}
 

@@ -41,7 +41,7 @@ class Message:
         return f"<p class='quiz-notice'>{html.escape(self.text)}</p>"
 
 
-class Sequence:
+class Sequence(render.DisplayedOnce):
     """A title, an intro and a Start button; then questions one at a time.
 
     Args:
@@ -69,7 +69,6 @@ class Sequence:
         for cls in ("quiz", "quiz-sequence"):
             self.widget.add_class(cls)
         self.show_notices()
-        self._shown_in = None
 
     def show_notices(self):
         self.notice.value = "".join(render.text_html(m) for m in self.progress.notices)
@@ -100,15 +99,3 @@ class Sequence:
                                f"</strong></p><p><em>{self.static_note}</em></p></div>")
         bundle["text/plain"] = f"{self.title} ({self.static_note})"
         return bundle
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        count = render.execution_count()
-        # show_test/show_review display and return the object; when that call
-        # is a cell's last line, IPython would display it a second time.
-        if count is not None and count == self._shown_in:
-            return
-        self._shown_in = count
-        display(self._repr_mimebundle_(), raw=True)
-        display({"application/javascript": render.A11Y_JS}, raw=True)

@@ -124,7 +124,7 @@ class QuestionView(AnswerInput):
             self._show(result, saved=True)
 
 
-class Quiz:
+class Quiz(render.DisplayedOnce):
     """A lesson's quiz: its questions' widgets, score line and saved progress.
 
     Args:
@@ -166,7 +166,6 @@ class Quiz:
             if view.q.id in saved:
                 view.restore(saved[view.q.id])
         self._update()
-        self._shown_in = None
 
     @staticmethod
     def _levels(difficulty):
@@ -225,18 +224,6 @@ class Quiz:
         bundle["text/html"] = render.static_html(self.bank.title, items)
         bundle["text/plain"] = render.static_text(self.bank.title, items)
         return bundle
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        count = render.execution_count()
-        # show_quiz displays the quiz and returns it; when it is the last line
-        # of a cell, IPython would display the returned quiz a second time.
-        if count is not None and count == self._shown_in:
-            return
-        self._shown_in = count
-        display(self._repr_mimebundle_(), raw=True)
-        display({"application/javascript": render.A11Y_JS}, raw=True)
 
 
 def show_quiz(lesson, n=None, difficulty=None, seed=None):
