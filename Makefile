@@ -9,13 +9,14 @@ PORT ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab instructor grade samples test test-fast bench lock clean
+.PHONY: help lab instructor grade samples hub test test-fast bench lock clean
 
 help:
 	@echo "make lab    install (first time only) and start JupyterLab on notebooks/"
 	@echo "make instructor  start JupyterLab on autograded/ with nbgrader's instructor panels"
 	@echo "make grade ASSIGNMENT=ps2_l2_penalty [JOBS=2] [FORCE=1] [ZIP=lms.zip]  grade a class"
 	@echo "make samples ASSIGNMENT=ps2_l2_penalty  hand in the sample class (to try make grade)"
+	@echo "make hub    (root) set up and start JupyterHub for a whole class: deploy/README.md"
 	@echo "make test   install (first time only) and run the whole test suite"
 	@echo "make test-fast  the tests without a browser, notebooks or nbgrader runs (~1 min)"
 	@echo "make bench  run the benchmarks (sweep trainer, notebook wall times, grading a class)"
@@ -66,6 +67,14 @@ samples: $(VENV)/.runtime-installed
 	@test -n "$(ASSIGNMENT)" || { echo "Say which: make samples ASSIGNMENT=ps2_l2_penalty"; exit 1; }
 	cd autograded && PATH=$(abspath $(BIN)):$$PATH $(abspath $(BIN))/nbgrader generate_assignment $(ASSIGNMENT)
 	cd autograded && $(abspath $(BIN))/python make_samples.py $(ASSIGNMENT)
+
+# A class on this machine: JupyterHub, one Unix account per learner, nbgrader's
+# exchange (deploy/README.md). As root: it creates groups, /opt/regularization-course
+# and /srv/nbgrader/exchange, and says what it created.
+HUB_PORT ?= 8000
+hub:
+	@test "$$(id -u)" = 0 || { echo "make hub needs root: it creates groups, /opt/regularization-course and /srv/nbgrader/exchange"; exit 1; }
+	$(PYTHON) deploy/jupyterhub/setup.py serve --port $(HUB_PORT)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
