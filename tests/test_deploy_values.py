@@ -50,7 +50,9 @@ def test_learners_get_the_learner_config_and_instructors_the_course_volume():
     split = found["hub"]["extraConfig"]["course-split"]
     compile(split, "course-split", "exec")  # the hub runs it as Python
     assert "/opt/course/jupyter/learner" in split and "course-instructors" in split
+    assert "/opt/course/jupyter/learner-on-hub:/opt/course/jupyter/learner" in split
     assert (ROOT / "jupyter" / "learner").is_dir()
+    assert (ROOT / "deploy" / "jupyterhub" / "learner-on-hub" / "labconfig").is_dir()
     instructors = found["hub"]["config"]["JupyterHub"]["load_groups"]["instructors"]["users"]
     assert instructors == found["custom"]["course"]["instructors"]
 

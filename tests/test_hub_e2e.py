@@ -254,6 +254,14 @@ def assignments(hub, learner):
     return [a for a in listed["value"] if a["assignment_id"] == ASSIGNMENT]
 
 
+def disabled_plugins(hub, user):
+    """Return the JupyterLab plugins disabled on `user`'s server (its page config)."""
+    _, page = hub.user_api(user, "GET", "/lab")
+    start = page.index('id="jupyter-config-data"')
+    data = json.loads(page[page.index(">", start) + 1:page.index("</script>", start)])
+    return set(data.get("disabledExtensions", []))
+
+
 def formgrader(hub, action):
     _, result = hub.user_api(hub.instructor, "POST", f"/formgrader/api/assignment/{ASSIGNMENT}/{action}")
     assert result.get("success"), f"formgrader {action}: {result}"
@@ -270,6 +278,14 @@ def test_a_class_releases_fetches_submits_is_graded_and_reads_feedback(hub):
     status, _ = hub.user_api(learner, "GET", "/formgrader/api/assignments", expect=None)
     assert status == 404, f"a learner's server serves the formgrader (HTTP {status})"
     status, _ = hub.user_api(hub.instructor, "GET", "/formgrader/api/assignments")
+    # In JupyterLab, a learner's Nbgrader menu holds the Assignment List only.
+    assert disabled_plugins(hub, learner) >= {
+        "@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+        "@jupyter/nbgrader:course-list"}
+    assert "@jupyter/nbgrader:menu" not in disabled_plugins(hub, learner)
+    assert not disabled_plugins(hub, hub.instructor) & {
+        "@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+        "@jupyter/nbgrader:menu"}
     # One learner's token does not open another learner's server.
     other = list(hub.learners)[1]
     status, _ = hub.user_api(other, "GET", "/api/contents", as_user=learner, expect=None)

@@ -87,8 +87,11 @@ def pre_spawn_hook(spawner):
         return  # every nbgrader panel; ~/.jupyter/nbgrader_config.py points at ~/course
     if name not in group_members(LEARNERS):
         raise ValueError(f"{name} is in neither {LEARNERS} nor {INSTRUCTORS}")
+    # learner-on-hub first: it gives back the Nbgrader menu's Assignment List
+    # (fetch, submit), which jupyter/learner hides for make lab (no exchange there).
+    config_path = [PREFIX / "jupyter" / "learner-on-hub", PREFIX / "jupyter" / "learner"]
     spawner.environment = {**spawner.environment,
-                           "JUPYTER_CONFIG_PATH": str(PREFIX / "jupyter" / "learner")}
+                           "JUPYTER_CONFIG_PATH": os.pathsep.join(map(str, config_path))}
     lessons = home / "regularization-course"
     if not lessons.exists():
         user = pwd.getpwnam(name)

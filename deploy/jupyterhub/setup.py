@@ -17,6 +17,7 @@ JupyterHub's shared user environment, a root-owned copy they can read:
     <prefix>/venv/             the pinned environment (requirements.txt, the helpers package)
     <prefix>/notebooks/        the lessons; each learner gets a copy in ~/regularization-course
     <prefix>/jupyter/learner/  the learner JupyterLab config (no instructor panels)
+    <prefix>/jupyter/learner-on-hub/  on the hub, the Nbgrader menu's Assignment List back
     <prefix>/hub/              the hub's database and cookie secret (root only)
 
 and the nbgrader exchange (root-owned, 1777 as nbgrader asks: everyone
@@ -136,7 +137,8 @@ def install(prefix):
     prefix.chmod(0o755)
     build_env(prefix)
     for src, dst in ((REPO / "notebooks", prefix / "notebooks"),
-                     (REPO / "jupyter" / "learner", prefix / "jupyter" / "learner")):
+                     (REPO / "jupyter" / "learner", prefix / "jupyter" / "learner"),
+                     (HERE / "learner-on-hub", prefix / "jupyter" / "learner-on-hub")):
         if not dst.exists() or digest(src) != digest_of_copy(dst, src):
             dst.parent.mkdir(parents=True, exist_ok=True)
             copy_tree(src, dst)
