@@ -52,6 +52,9 @@ def _skip_reason():
         return "needs root: it creates Unix accounts for an instructor and three learners"
     if not shutil.which("node"):
         return "needs Node.js for configurable-http-proxy (Debian: apt-get install nodejs npm)"
+    major = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    if int(major.lstrip("v").split(".")[0] or 0) < 20:
+        return f"configurable-http-proxy 5.2 needs Node.js 20 or newer (found {major.strip()})"
     if not (DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy").exists() \
             and not shutil.which("npm"):
         return "configurable-http-proxy is not installed and npm is missing to install it"
