@@ -60,13 +60,13 @@ instructor: $(VENV)/.runtime-installed
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 grade: $(VENV)/.runtime-installed
 	@test -n "$(ASSIGNMENT)" || { echo "Say which: make grade ASSIGNMENT=ps2_l2_penalty"; exit 1; }
-	cd autograded && PATH=$(abspath $(BIN)):$$PATH $(abspath $(BIN))/python -m grading $(ASSIGNMENT) \
+	cd autograded && PATH=$(abspath $(BIN)):$$PATH $(abspath $(BIN))/python -m grader $(ASSIGNMENT) \
 	  --jobs $(JOBS) $(if $(FORCE),--force,) $(if $(ZIP),--zip $(abspath $(ZIP)),) $(GRADE_ARGS)
 
 samples: $(VENV)/.runtime-installed
 	@test -n "$(ASSIGNMENT)" || { echo "Say which: make samples ASSIGNMENT=ps2_l2_penalty"; exit 1; }
 	cd autograded && PATH=$(abspath $(BIN)):$$PATH $(abspath $(BIN))/nbgrader generate_assignment $(ASSIGNMENT)
-	cd autograded && $(abspath $(BIN))/python make_samples.py $(ASSIGNMENT)
+	cd autograded && $(abspath $(BIN))/python -m grader.samples $(ASSIGNMENT)
 
 # A class on this machine: JupyterHub, one Unix account per learner, nbgrader's
 # exchange (deploy/README.md). As root: it creates groups, /opt/regularization-course

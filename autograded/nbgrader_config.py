@@ -22,18 +22,12 @@ c.Execute.timeout = 60
 # kernels running side by side do not fight over the cores (unless set already).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-# The grading pipeline (`make grade`, package grading/) lives in this folder;
-# nbgrader imports its feedback preprocessor and export plugin from here.
-import sys  # noqa: E402
-
-if c.CourseDirectory.root not in sys.path:
-    sys.path.insert(0, c.CourseDirectory.root)
 
 # A learner who duplicates a test cell must still be graded (nbgrader's own
 # DeduplicateIds leaves the copy in a state that fails the whole submission).
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
-    "grading.sanitize.DeduplicateIds",
+    "grader.sanitize.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -44,13 +38,13 @@ c.Autograde.sanitize_preprocessors = [
 # exception and its message, which is what the learner should read.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "grading.feedback.HideHiddenTests",
+    "grader.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
 # `nbgrader export` writes the same honest grades as `make grade`: a status per
 # submission, and an empty score (never 0) for one that was not graded.
-c.ExportApp.plugin_class = "grading.report.HonestExport"
+c.ExportApp.plugin_class = "grader.report.HonestExport"
 
 # LMS downloads (`make grade ZIP=...`, nbgrader zip_collect): Canvas names each file
 # <name>_[LATE_]<user id>_<submission id>_<file>[-<n>].ipynb; the student id is <name>.

@@ -21,36 +21,40 @@ from pathlib import Path
 
 import nbformat
 
+from grader import samples as sample_files
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "autograded"
 ASSIGNMENT = "ps2_l2_penalty"
-GENERATED = ["release", "submitted", "autograded_out", "feedback", "gradebook.db", "downloaded",
-             "grading_out", "grades.csv", "__pycache__"]
+COURSE_DATA = ["nbgrader_config.py", "source", "samples"]  # the course data of autograded/
 
 
 def env():
     bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    variables = {k: v for k, v in os.environ.items() if k != "GRADER_COURSE"}  # cwd: the course
+    return {**variables, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
             "OMP_NUM_THREADS": "1"}
 
 
 def course_with_class(workdir, students):
     """A fresh course copy with the assignment released and `students` submissions handed in."""
     course = workdir / "autograded"
-    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(*GENERATED))
+    course.mkdir(parents=True)
+    for item in COURSE_DATA:
+        if (COURSE / item).is_dir():
+            shutil.copytree(COURSE / item, course / item, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(COURSE / item, course / item)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT],
                    cwd=course, env=env(), check=True, capture_output=True)
-    sys.path.insert(0, str(course))
-    import make_samples
     released = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    reference = make_samples.reference_answers(ASSIGNMENT, course)
-    samples = make_samples.samples(ASSIGNMENT, course)  # the ones plain nbgrader grades right
+    reference = sample_files.reference_answers(ASSIGNMENT, course)
+    samples = sample_files.samples(ASSIGNMENT, course)  # the ones plain nbgrader grades right
     for i in range(students):
         sample = samples[i % len(samples)]
         out = course / "submitted" / f"learner{i:02d}_{sample.student}" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         out.parent.mkdir(parents=True)
-        nbformat.write(make_samples.fill(released, sample, reference), out)
-    sys.path.remove(str(course))
+        nbformat.write(sample_files.fill(released, sample, reference), out)
     return course
 
 
@@ -72,7 +76,7 @@ def main():
         plain = course_with_class(Path(tmp) / "plain", args.students)
         ours = course_with_class(Path(tmp) / "ours", args.students)
         plain_s = timed([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT], plain)
-        ours_s = timed([sys.executable, "-m", "grading", ASSIGNMENT, "--jobs", str(args.jobs)], ours)
+        ours_s = timed([sys.executable, "-m", "grader", ASSIGNMENT, "--jobs", str(args.jobs)], ours)
     n = args.students
     print(f"{n} submissions of {ASSIGNMENT}, {os.cpu_count()} cores")
     print(f"plain nbgrader autograde (sequential):  {plain_s:6.1f} s  {plain_s / n:5.2f} s/submission")

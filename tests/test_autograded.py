@@ -2,7 +2,7 @@
 
 The slow tests share one grading run, made the way autograded/README.md tells
 an instructor to, in temporary copies of autograded/ so the repository stays
-clean: `nbgrader generate_assignment`, `python make_samples.py`, the source
+clean: `nbgrader generate_assignment`, `python -m grader.samples`, the source
 notebook added as one more submission (and a correct one with deleted cells),
 one `nbgrader autograde` per assignment over all its students, then
 `nbgrader generate_feedback` and `nbgrader export`. Each assignment gets its
@@ -22,14 +22,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader import samples
+from grader.course import is_answer_cell
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "autograded"
-sys.path.insert(0, str(COURSE))
-import make_samples  # noqa: E402  (autograded/make_samples.py)
 
 ASSIGNMENTS = ["ps1_metrics", "ps2_l2_penalty", "ps3_param_groups"]
-GENERATED = ["release", "submitted", "autograded_out", "feedback", "gradebook.db", "downloaded",
-             "grades.csv", "grading_out", "__pycache__"]
+# The course data of autograded/; the rest of it is made by nbgrader and the grader.
+COURSE_DATA = ["nbgrader_config.py", "source", "samples"]
 
 # The functions issue 6 asks for: answer cell id -> exact signature.
 SIGNATURES = {
@@ -77,7 +78,7 @@ def test_source_notebook_is_committed_without_outputs(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_function_has_its_own_answer_cell_with_signature_and_docstring(assignment):
     """Does every function of the issue live alone in an answer cell, named, signed and documented?"""
-    answers = [c for c in read_source(assignment).cells if make_samples.is_answer_cell(c)]
+    answers = [c for c in read_source(assignment).cells if is_answer_cell(c)]
     found = {}
     for cell in answers:
         tree = ast.parse(cell.source)
@@ -95,10 +96,10 @@ def test_each_function_has_its_own_answer_cell_with_signature_and_docstring(assi
 def test_hidden_tests_only_call_the_grader_checks(assignment):
     """Do hidden blocks sit in graded cells, with the checks loaded in the setup cell first?"""
     nb = read_source(assignment)
-    first_answer = next(i for i, c in enumerate(nb.cells) if make_samples.is_answer_cell(c))
+    first_answer = next(i for i, c in enumerate(nb.cells) if is_answer_cell(c))
     setup = [i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == "setup"]
     assert setup and setup[0] < first_answer, "the checks must load before any answer cell runs"
-    assert f"from checks import {assignment} as _grader" in nb.cells[setup[0]].source
+    assert f"from grader.checks import {assignment} as _grader" in nb.cells[setup[0]].source
     for cell in nb.cells:
         if "### BEGIN HIDDEN TESTS" in cell.source:
             assert nbgrader_meta(cell).get("grade") and nbgrader_meta(cell).get("locked"), cell.id
@@ -138,8 +139,22 @@ def run_nbgrader(course, *args):
 
 
 def copy_course(dest):
-    shutil.copytree(COURSE, dest, ignore=shutil.ignore_patterns(*GENERATED))
+    """A fresh course folder at dest (which must not exist) with the course data of autograded/."""
+    dest.mkdir(parents=True)
+    for item in COURSE_DATA:
+        if (COURSE / item).is_dir():
+            shutil.copytree(COURSE / item, dest / item,
+                            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(COURSE / item, dest / item)
     return dest
+
+
+def build_samples(course, *args):
+    """Run `python -m grader.samples ARGS` from the course folder, as an instructor would."""
+    env = {k: v for k, v in os.environ.items() if k != "GRADER_COURSE"}  # the folder decides
+    subprocess.run([sys.executable, "-m", "grader.samples", *args], cwd=course, env=env,
+                   check=True, capture_output=True)
 
 
 def hand_in(course, student, assignment, nb):
@@ -152,13 +167,11 @@ def grade_assignment(workdir, assignment):
     """The README's workflow for one assignment in its own course copy; return the copy."""
     course = copy_course(workdir / assignment / "autograded")
     run_nbgrader(course, "generate_assignment", assignment)
-    subprocess.run([sys.executable, "make_samples.py", "--no-pipeline-samples", assignment],
-                   cwd=course, check=True,
-                   capture_output=True)
+    build_samples(course, "--no-pipeline-samples", assignment)
     hand_in(course, SOURCE_STUDENT, assignment,
             nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", 4))
     # A correct answer whose setup cell (which loads the checks) and first test cell are deleted.
-    correct = next(s for s in make_samples.samples(assignment, course) if not s.expect_fail)
+    correct = next(s for s in samples.samples(assignment, course) if not s.expect_fail)
     nb = nbformat.read(course / "submitted" / correct.student / assignment / f"{assignment}.ipynb", 4)
     deleted = {"setup", nbgrader_meta(graded_test_cells(nb)[0])["grade_id"]}
     nb.cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") not in deleted]
@@ -199,7 +212,7 @@ def graded_messages(course, assignment, student):
             for c in graded_test_cells(nb)}
 
 
-SAMPLES = [(a, s.student) for a in ASSIGNMENTS for s in make_samples.samples(a)]
+SAMPLES = [(a, s.student) for a in ASSIGNMENTS for s in samples.samples(a, COURSE)]
 
 
 @pytest.mark.slow
@@ -226,7 +239,7 @@ def test_released_unanswered_notebook_is_graded_and_scores_zero(graded, assignme
 def test_sample_gets_expected_scores_and_diagnoses(graded, assignment, student):
     """Does each sample lose exactly the declared points, with its diagnosis in the graded notebook?"""
     course = graded[assignment]
-    sample = make_samples.read_sample(COURSE / "samples" / assignment / f"{student}.py")
+    sample = samples.read_sample(COURSE / "samples" / assignment / f"{student}.py")
     scores = grades(course, assignment, student)
     messages = graded_messages(course, assignment, student)
     expected = ({cell: sample.expect_fail["*"] for cell in scores} if "*" in sample.expect_fail
@@ -255,10 +268,10 @@ def test_released_notebook_hides_solutions_and_checks(graded, assignment):
     """Does the student version hold no solution, no hidden test and no reference to the checks?"""
     path = graded[assignment] / "release" / assignment / f"{assignment}.ipynb"
     text = path.read_text()
-    for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "_grader", "from checks", "sys.path"):
+    for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "_grader", "grader.checks", "sys.path"):
         assert secret not in text, secret
     released = nbformat.read(path, as_version=4)
-    answers = [c for c in released.cells if make_samples.is_answer_cell(c)]
+    answers = [c for c in released.cells if is_answer_cell(c)]
     assert answers and all("raise NotImplementedError()" in c.source for c in answers)
 
 
@@ -285,6 +298,6 @@ def test_export_lists_every_submission_with_its_score(graded, assignment):
     course = graded[assignment]
     with open(course / "grades.csv", newline="") as f:
         rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)}
-    students = {s.student for s in make_samples.samples(assignment)} | {SOURCE_STUDENT, DELETED_STUDENT}
+    students = {s.student for s in samples.samples(assignment, COURSE)} | {SOURCE_STUDENT, DELETED_STUDENT}
     assert set(rows) == students
     assert rows[SOURCE_STUDENT] == 10 and rows["unanswered"] == 0

@@ -7,13 +7,11 @@ and answers that try to fool a comparison.
 """
 import builtins
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "autograded"))
-from checks import ps1_metrics as checks  # noqa: E402
+from grader.checks import ps1_metrics as checks
 
 
 # ------------------------------------------------------------------ right answers

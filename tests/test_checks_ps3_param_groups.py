@@ -4,16 +4,13 @@ The samples in autograded/samples/ps3_param_groups/ cover the listed mistakes
 through whole notebooks (test_checks_samples.py); these tests call the checks
 directly, with the rarer mistakes, and check the PyTorch facts they rely on.
 """
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "autograded"))
-from checks import ps3_param_groups as checks  # noqa: E402
+from grader.checks import ps3_param_groups as checks
 
 
 def param_groups(model, weight_decay):

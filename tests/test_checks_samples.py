@@ -10,16 +10,15 @@ same verdicts through nbgrader itself.
 import contextlib
 import io
 import re
-import sys
 import warnings
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from grader import samples
+
 COURSE = Path(__file__).resolve().parents[1] / "autograded"
-sys.path.insert(0, str(COURSE))
-import make_samples  # noqa: E402  (autograded/make_samples.py)
 
 ASSIGNMENTS = ["ps1_metrics", "ps2_l2_penalty", "ps3_param_groups"]
 STUB = "raise NotImplementedError()"
@@ -41,10 +40,10 @@ def run_in_process(assignment, sample):
 
     A test cell fails on any exception or on anything written to stderr or
     warned, as in nbgrader. Cells run in a fresh namespace, from the
-    assignment's source folder so the setup cell finds the checks.
+    assignment's source folder, as nbgrader runs them.
     """
     nb = nbformat.read(COURSE / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    reference = make_samples.reference_answers(assignment)
+    reference = samples.reference_answers(assignment, COURSE)
     namespace = {"__name__": "__main__"}
     verdicts = {}
     # One warnings context for the whole run, as in a kernel: a filter that the
@@ -85,13 +84,13 @@ def expected_failures(sample, test_cells):
     return sample.expect_fail
 
 
-CASES = [(a, s.student) for a in ASSIGNMENTS for s in make_samples.samples(a)]
+CASES = [(a, s.student) for a in ASSIGNMENTS for s in samples.samples(a, COURSE)]
 
 
 @pytest.mark.parametrize("assignment,student", CASES)
 def test_sample_gets_its_declared_verdicts(assignment, student, monkeypatch):
     """Does every test cell pass or fail (with the declared diagnosis) as the sample says?"""
-    sample = make_samples.read_sample(COURSE / "samples" / assignment / f"{student}.py")
+    sample = samples.read_sample(COURSE / "samples" / assignment / f"{student}.py")
     monkeypatch.chdir(COURSE / "source" / assignment)
     verdicts = run_in_process(assignment, sample)
     expected = expected_failures(sample, verdicts)
@@ -108,14 +107,14 @@ def test_sample_gets_its_declared_verdicts(assignment, student, monkeypatch):
 def test_reference_solution_passes_every_test_cell(assignment, monkeypatch):
     """Does the source notebook's own solution pass every test cell, hidden tests included?"""
     monkeypatch.chdir(COURSE / "source" / assignment)
-    verdicts = run_in_process(assignment, make_samples.Sample("reference", "the source solution"))
+    verdicts = run_in_process(assignment, samples.Sample("reference", "the source solution"))
     assert verdicts and all(v is None for v in verdicts.values()), verdicts
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_assignment_has_correct_unanswered_and_mistake_samples(assignment):
     """Can an instructor grade at least two correct styles, a blank copy and several mistakes?"""
-    found = make_samples.samples(assignment)
+    found = samples.samples(assignment, COURSE)
     correct = [s for s in found if not s.expect_fail]
     assert len(correct) >= 2, [s.student for s in correct]
     assert any(s.unanswered for s in found)

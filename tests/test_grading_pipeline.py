@@ -1,20 +1,26 @@
 """Does `make grade` grade a whole class right, contained, tamper-proof, honestly reported?
 
-The slow tests share one run of the pipeline (`python -m grading`, what `make
+The slow tests share one run of the pipeline (`python -m grader`, what `make
 grade` calls) over the sample class of ps2_l2_penalty in a temporary copy of
 the course: every sample in autograded/samples/ps2_l2_penalty/, including the
 pipeline-only ones (tamper attempts, a corrupt notebook, edited test cells, an
 endless loop, a memory hog, a correct answer that writes to stderr). Each
-sample declares what grading must find (see make_samples.py); these tests hold
+sample declares what grading must find (see grader/samples.py); these tests hold
 the pipeline's records, nbgrader's gradebook, the feedback and the reports to it.
+The hostile samples (sandbox-only) try to leave the sandbox: each must leave no
+trace on this machine.
 """
 import csv
+import hashlib
+import html
 import json
 import os
+import re
 import signal
+import socket
+import sysconfig
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -22,8 +28,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "autograded"
-sys.path.insert(0, str(COURSE))
-import make_samples  # noqa: E402
+from grader import samples as make_samples  # noqa: E402
+from grader.redact import secret_lines  # noqa: E402
 from test_autograded import copy_course  # noqa: E402
 
 ASSIGNMENT = "ps2_l2_penalty"
@@ -31,7 +37,11 @@ SAMPLES = make_samples.samples(ASSIGNMENT, pipeline=True)
 # Each tamper attempt and the honest answer it wraps: it must never score more.
 HONEST = {"tamper_allclose": "penalty_half_factor", "tamper_empty_cells": "unanswered",
           "tamper_patch_checks": "wd_half_factor", "tamper_always_equal": "wd_half_factor",
-          "tamper_exit": None, "tamper_reads_reference": None, "tamper_writes_files": "correct_loop"}
+          "tamper_exit": None, "tamper_reads_reference": None, "tamper_writes_files": "correct_loop",
+          "hostile_prints_secrets": "correct_loop", "hostile_escapes": "correct_loop",
+          "hostile_other_learner": "correct_loop", "hostile_kills_parent": "correct_loop"}
+HOSTILE_PORT = 47321  # hostile_escapes tries to connect here, on this machine's loopback
+SLEEPER = "hostile-escapes-sleeper"  # in the command line of the process hostile_escapes leaves
 # ... where no sample is the honest answer, its score is written here (what it earns
 # with the function it replaces left unanswered).
 HONEST_SCORE = {"tamper_exit": 7.0, "tamper_reads_reference": 5.0}
@@ -58,9 +68,30 @@ def course_copy(dest, samples):
     return course
 
 
-def grade(course, *args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "grading", ASSIGNMENT, "--jobs", "2", *args],
-                          cwd=course, env=env(), capture_output=True, text=True, timeout=900, **kwargs)
+def grade(course, *args, env=None, **kwargs):
+    return subprocess.run([sys.executable, "-m", "grader", ASSIGNMENT, "--jobs", "2", *args],
+                          cwd=course, env=env or globals()["env"](), capture_output=True, text=True,
+                          timeout=900, **kwargs)
+
+
+def digest(*folders):
+    """One hash of every file under the folders (names and contents)."""
+    h = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(str(path).encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def processes_with(mark):
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if mark.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
 
 
 def records(course):
@@ -77,9 +108,20 @@ def gradebook_scores(course):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = course_copy(tmp_path_factory.mktemp("grade-class"), SAMPLES)
+    listener = socket.socket()
+    try:
+        listener.bind(("127.0.0.1", HOSTILE_PORT))
+        listener.listen()
+        listener.setblocking(False)
+    except OSError:  # the port is taken: the loopback test says so
+        listener.close()
+        listener = None
+    before = {"checks": digest(ROOT / "grader"), "correct_loop": digest(course / "submitted" / "correct_loop")}
     run = grade(course)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return course, run, records(course)
+    yield course, run, records(course), {"listener": listener, "before": before}
+    if listener is not None:
+        listener.close()
 
 
 def points(record):
@@ -95,7 +137,7 @@ def expected_score(sample, record):
 @pytest.mark.slow
 def test_every_submission_is_accounted_for_with_progress(graded):
     """Does the run print a line per submission and leave a record for every learner?"""
-    course, run, found = graded
+    course, run, found, _ = graded
     assert set(found) == {s.student for s in SAMPLES}
     for sample in SAMPLES:
         assert f"] {sample.student} " in run.stdout, sample.student
@@ -106,7 +148,7 @@ def test_every_submission_is_accounted_for_with_progress(graded):
 @pytest.mark.parametrize("sample", SAMPLES, ids=[s.student for s in SAMPLES])
 def test_sample_gets_its_declared_status_score_and_reasons(graded, sample):
     """Does each sample get the status, the points per cell and the reasons it declares?"""
-    _, _, found = graded
+    _, _, found, _ = graded
     record = found[sample.student]
     assert record["status"] == sample.expect_status, (record["status"], record["reasons"])
     told = " ".join(record["reasons"] + record["notes"])
@@ -131,16 +173,16 @@ def test_sample_gets_its_declared_status_score_and_reasons(graded, sample):
 @pytest.mark.parametrize("student", sorted(HONEST))
 def test_tampering_never_beats_the_honest_answer(graded, student):
     """Does each tamper attempt score at most what its honest answer scores?"""
-    _, _, found = graded
+    _, _, found, _ = graded
     honest = HONEST[student]
     ceiling = found[honest]["score"] if honest else HONEST_SCORE[student]
-    assert found[student]["score"] <= ceiling
+    assert (found[student]["score"] or 0.0) <= ceiling  # None: not graded
 
 
 @pytest.mark.slow
 def test_gradebook_holds_the_final_scores_and_no_score_for_the_ungraded(graded):
     """Does nbgrader's gradebook agree with the records, and hold nothing for a corrupt notebook?"""
-    course, _, found = graded
+    course, _, found, _ = graded
     book = gradebook_scores(course)
     for student, record in found.items():
         if record["status"] == "not graded":
@@ -150,17 +192,65 @@ def test_gradebook_holds_the_final_scores_and_no_score_for_the_ungraded(graded):
 
 
 @pytest.mark.slow
-def test_learner_code_cannot_write_to_the_course_folder(graded):
-    """Did tamper_writes_files leave the grader's checks as they were (the gradebook test covers its scores)?"""
-    course, _, _ = graded
-    for name in ("ps2_l2_penalty.py", "_core.py"):
-        assert (course / "checks" / name).read_text() == (COURSE / "checks" / name).read_text()
+def test_learner_code_cannot_write_to_the_course_folder_or_another_learner(graded):
+    """Did tamper_writes_files and hostile_other_learner leave the checks and correct_loop's files alone?"""
+    course, _, found, traces = graded
+    assert digest(ROOT / "grader") == traces["before"]["checks"]
+    assert digest(course / "submitted" / "correct_loop") == traces["before"]["correct_loop"]
+    assert found["correct_loop"]["score"] == 10.0
+    html_page = course / "feedback" / "correct_loop" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert html_page.read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.slow
+def test_hostile_code_leaves_no_process_no_file_and_no_connection(graded):
+    """After grading, is every trace of hostile_escapes gone: its detached process, its files, its call home?"""
+    _, _, found, traces = graded
+    assert found["hostile_escapes"]["score"] == 10.0  # its answers are right: contained, not punished
+    assert processes_with(SLEEPER) == []
+    assert not (Path(sysconfig.get_paths()["purelib"]) / "hostile_escapes.pth").exists()
+    assert not Path("/root/hostile_escapes.txt").exists()
+    assert not (Path.home() / "hostile_escapes.txt").exists()
+    listener = traces["listener"]
+    assert listener is not None, f"port {HOSTILE_PORT} was taken: the loopback check did not run"
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # nothing connected to this machine's loopback
+
+
+@pytest.mark.slow
+def test_code_that_kills_its_parent_stops_only_its_own_grading(graded):
+    """Does a submission that kills whatever runs it end 'not graded', with every other one graded?"""
+    _, _, found, _ = graded
+    assert found["hostile_kills_parent"]["status"] == "not graded"
+    assert all(r["score"] is not None for s, r in found.items()
+               if s not in ("hostile_kills_parent", "corrupt_json"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", ["hostile_prints_secrets", "tamper_reads_reference", "correct_loop"])
+def test_no_page_a_learner_gets_quotes_the_checks_or_the_solutions(graded, student):
+    """Whatever learner code prints, do its feedback and graded notebook hold no line of the checks or solutions?"""
+    course, _, _, _ = graded
+    substrings, whole_lines = secret_lines(ASSIGNMENT, course)
+    feedback = (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    text = html.unescape(re.sub(r"<[^>]+>", "", feedback))
+    graded_nb = nbformat.read(course / "autograded_out" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    outputs = "\n".join(str(v) for c in graded_nb.cells for o in c.get("outputs", [])
+                        for k, v in o.items() if k in ("text", "evalue", "data"))
+    submitted = nbformat.read(course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    own = {line.strip() for c in submitted.cells for line in c.source.splitlines()}  # a right answer may equal the solution
+    for page in (text, outputs):
+        leaked = [line for line in substrings if line in page]
+        leaked += [line for line in page.splitlines() if line.strip() in whole_lines - own]
+        assert not leaked, f"{student}'s pages quote: {leaked[:3]}"
+    if student == "hostile_prints_secrets":  # it did try: it printed the grader's own files
+        assert "grader/course.py" in text
 
 
 @pytest.mark.slow
 def test_feedback_has_diagnoses_but_no_hidden_tests(graded):
     """Does a learner's feedback say what went wrong without showing the hidden tests?"""
-    course, _, _ = graded
+    course, _, _, _ = graded
     html = (course / "feedback" / "penalty_half_factor" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "Diagnosis: the 1/2 factor" in html
     assert "BEGIN HIDDEN TESTS" not in html and "_grader" not in html
@@ -169,7 +259,7 @@ def test_feedback_has_diagnoses_but_no_hidden_tests(graded):
 @pytest.mark.slow
 def test_reports_say_status_and_never_zero_for_the_ungraded(graded):
     """Do grades.csv, questions.csv and report.html exist, with an empty score for the corrupt notebook?"""
-    course, _, found = graded
+    course, _, found, _ = graded
     out = course / "grading_out" / ASSIGNMENT
     with open(out / "grades.csv", newline="") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
@@ -187,7 +277,7 @@ def test_reports_say_status_and_never_zero_for_the_ungraded(graded):
 @pytest.mark.slow
 def test_export_is_honest_too(graded):
     """Does `nbgrader export` (the course's export plugin) leave the corrupt notebook's score empty?"""
-    course, _, _ = graded
+    course, _, _, _ = graded
     done = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=course, env=env(),
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -199,7 +289,7 @@ def test_export_is_honest_too(graded):
 @pytest.mark.slow
 def test_rerun_grades_only_new_or_changed_submissions(graded):
     """Does a second run skip unchanged submissions and regrade one that changed?"""
-    course, _, _ = graded
+    course, _, _, _ = graded
     path = course / "submitted" / "wd_half_factor" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     nb = nbformat.read(path, 4)
     for cell in nb.cells:
@@ -215,7 +305,7 @@ def test_rerun_grades_only_new_or_changed_submissions(graded):
 @pytest.mark.slow
 def test_an_lms_zip_is_collected_and_only_its_submissions_are_graded(graded, tmp_path):
     """Does ZIP=<Canvas download> collect each file to its learner and grade just those?"""
-    course, _, _ = graded
+    course, _, _, _ = graded
     import zipfile
     names = {"doejane_12345_67890_ps2_l2_penalty.ipynb": "correct_loop",
              "smithbob_LATE_23456_78901_ps2_l2_penalty-1.ipynb": "wd_half_factor"}
@@ -238,7 +328,7 @@ def test_an_interrupted_run_resumes_and_loses_nothing(tmp_path):
     """Killed half way, does the next run grade only the rest, with every score in the gradebook?"""
     class_ = [s for s in SAMPLES if not s.pipeline_only][:8]
     course = course_copy(tmp_path, class_)
-    proc = subprocess.Popen([sys.executable, "-m", "grading", ASSIGNMENT, "--jobs", "2"], cwd=course,
+    proc = subprocess.Popen([sys.executable, "-m", "grader", ASSIGNMENT, "--jobs", "2"], cwd=course,
                             env=env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             start_new_session=True)
     lines = []
@@ -250,7 +340,6 @@ def test_an_interrupted_run_resumes_and_loses_nothing(tmp_path):
     proc.wait()
     done_before = set(records(course))
     assert 3 <= len(done_before) < len(class_)
-    time.sleep(0.5)
     run = grade(course)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert f"{len(class_) - len(done_before)} to grade" in run.stdout
@@ -260,3 +349,36 @@ def test_an_interrupted_run_resumes_and_loses_nothing(tmp_path):
     for sample in class_:
         assert book[sample.student] == found[sample.student]["score"] == \
             expected_score(sample, found[sample.student]), sample.student
+
+
+def test_no_sandbox_no_grading(tmp_path):
+    """Without bwrap, does make grade stop before any learner code runs, and say why and how to fix it?"""
+    course = copy_course(tmp_path / "autograded")
+    bin_only = {**env(), "PATH": str(Path(sys.executable).parent)}  # no /usr/bin: no bwrap, no prlimit
+    run = grade(course, env=bin_only)
+    assert run.returncode != 0
+    assert "Not grading: `bwrap` is not installed" in run.stderr and "--unsafe" in run.stderr
+    assert not (course / "grading_out").exists() and not (course / "autograded_out").exists()
+
+
+@pytest.mark.slow
+def test_unsafe_grading_says_so_in_every_record_row_and_export(tmp_path):
+    """With --unsafe, does every record, report row and export line say 'graded without a sandbox'?"""
+    class_ = [s for s in SAMPLES if s.student in ("correct_loop", "unanswered")]
+    course = course_copy(tmp_path, class_)
+    bin_only = {**env(), "PATH": str(Path(sys.executable).parent)}  # no bwrap here
+    run = grade(course, "--unsafe", env=bin_only)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "WARNING: --unsafe" in run.stdout
+    for record in records(course).values():
+        assert "graded without a sandbox" in " ".join(record["reasons"])
+        assert record["status"] == "needs review"
+    with open(course / "grading_out" / ASSIGNMENT / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and all("graded without a sandbox" in r["reasons"] for r in rows)
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=course, env=env(),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(course / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and all("graded without a sandbox" in r["reasons"] for r in rows)

@@ -12,7 +12,6 @@ import csv
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,12 +20,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-ROOT = Path(__file__).resolve().parents[1]
-COURSE = ROOT / "autograded"
-sys.path.insert(0, str(COURSE))
-from grading.feedback import HideHiddenTests  # noqa: E402  (autograded/grading/)
-from grading.report import HonestExport, load_records, write_reports  # noqa: E402
-from test_autograded import copy_course, run_nbgrader  # noqa: E402
+from grader.feedback import HideHiddenTests
+from grader.report import HonestExport, load_records, write_reports
+from test_autograded import build_samples, copy_course, run_nbgrader
 
 ASSIGNMENT = "ps2_l2_penalty"
 QUESTIONS = [("test_l2_penalty_value", 2.0), ("test_l2_penalty_generator", 1.0),
@@ -323,8 +319,7 @@ def test_generate_feedback_hides_hidden_tests_but_shows_message_and_score(tmp_pa
     course = copy_course(tmp_path / "autograded")  # its nbgrader_config.py sets HideHiddenTests
     student = "penalty_half_factor"  # loses test_l2_penalty_value's 2 points: 8 / 10
     run_nbgrader(course, "generate_assignment", ASSIGNMENT)
-    subprocess.run([sys.executable, "make_samples.py", ASSIGNMENT], cwd=course, check=True,
-                   capture_output=True)
+    build_samples(course, ASSIGNMENT)
     run_nbgrader(course, "autograde", ASSIGNMENT, "--student", student)
     graded = (course / "autograded_out" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
     assert "BEGIN HIDDEN TESTS" in graded and "_grader" in graded  # what there is to hide

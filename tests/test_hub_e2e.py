@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader import samples as sample_files
 from labtools import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -268,9 +269,6 @@ def formgrader(hub, action):
 
 def test_a_class_releases_fetches_submits_is_graded_and_reads_feedback(hub):
     """Can an instructor run ps1_metrics for three learners, start to finish, through the hub?"""
-    sys.path.insert(0, str(ROOT / "autograded"))
-    import make_samples
-
     # The split: learners have no formgrader; the instructor has it.
     learner = next(iter(hub.learners))
     status, _ = hub.user_api(learner, "GET", "/formgrader/api/assignments", expect=None)
@@ -294,8 +292,8 @@ def test_a_class_releases_fetches_submits_is_graded_and_reads_feedback(hub):
     formgrader(hub, "release")
 
     # Each learner fetches, answers and submits.
-    reference = make_samples.reference_answers(ASSIGNMENT, ROOT / "autograded")
-    samples = {s.student: s for s in make_samples.samples(ASSIGNMENT, ROOT / "autograded")}
+    reference = sample_files.reference_answers(ASSIGNMENT, ROOT / "autograded")
+    samples = {s.student: s for s in sample_files.samples(ASSIGNMENT, ROOT / "autograded")}
     path = f"/api/contents/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
     for learner, sample in hub.learners.items():
         assert [a["status"] for a in assignments(hub, learner)] == ["released"]
@@ -303,7 +301,7 @@ def test_a_class_releases_fetches_submits_is_graded_and_reads_feedback(hub):
                      {"course_id": COURSE_ID, "assignment_id": ASSIGNMENT})
         _, model = hub.user_api(learner, "GET", path)
         released = nbformat.from_dict(model["content"])
-        answered = make_samples.fill(released, samples[sample], reference)
+        answered = sample_files.fill(released, samples[sample], reference)
         hub.user_api(learner, "PUT", path, {"type": "notebook", "format": "json", "content": answered})
         _, listed = hub.user_api(learner, "POST", "/assignments/submit",
                                  {"course_id": COURSE_ID, "assignment_id": ASSIGNMENT})
@@ -315,7 +313,7 @@ def test_a_class_releases_fetches_submits_is_graded_and_reads_feedback(hub):
     printed = hub.run_code(hub.instructor, (
         "import os, subprocess, sys\n"
         "course = os.path.expanduser('~/course')\n"
-        f"r = subprocess.run([sys.executable, '-m', 'grading', '{ASSIGNMENT}', '--jobs', '2'],\n"
+        f"r = subprocess.run([sys.executable, '-m', 'grader', '{ASSIGNMENT}', '--jobs', '2'],\n"
         "                   cwd=course, capture_output=True, text=True)\n"
         "print(r.stdout[-3000:], r.stderr[-3000:], 'exit', r.returncode)\n"))
     assert "exit 0" in printed, printed
@@ -361,7 +359,7 @@ def test_a_class_releases_fetches_submits_is_graded_and_reads_feedback(hub):
         "the inbound submissions": (course_exchange / "inbound", False),
         "the released feedback": (course_exchange / "feedback", False),
         "the instructor's source/": (course / "source", False),
-        "the instructor's checks/": (course / "checks", False),
+        "the grader and its checks": (PREFIX / "instructors", False),
     }
     code = ("import json, os\nseen = {}\n"
             f"for name, path in {json.dumps({k: str(p) for k, (p, _) in probes.items()})}.items():\n"

@@ -8,7 +8,9 @@ LocalProcessSpawner from the shared environment that setup.py built:
   create-assignment, formgrader or course list), the lessons copied into
   ~/regularization-course on first start, quiz progress in
   ~/.regularization-course/progress.json (the course's default);
-- instructors: every nbgrader panel, on the course folder ~/course.
+- instructors: every nbgrader panel, on the course folder ~/course, and the
+  grader package (setup.py install_grader: on the shared venv's path, in a
+  folder only the group course-instructors can read; learners cannot import it).
 
 Settings come from the environment, with one-machine defaults:
 COURSE_HUB_PREFIX (/opt/regularization-course), COURSE_EXCHANGE
@@ -84,7 +86,10 @@ def pre_spawn_hook(spawner):
     name = spawner.user.name
     home = Path(pwd.getpwnam(name).pw_dir)
     if name in group_members(INSTRUCTORS):
-        return  # every nbgrader panel; ~/.jupyter/nbgrader_config.py points at ~/course
+        # Every nbgrader panel; ~/.jupyter/nbgrader_config.py points nbgrader at ~/course,
+        # and GRADER_COURSE points the grader there (`python -m grader`, `-m grader.samples`).
+        spawner.environment = {**spawner.environment, "GRADER_COURSE": str(home / "course")}
+        return
     if name not in group_members(LEARNERS):
         raise ValueError(f"{name} is in neither {LEARNERS} nor {INSTRUCTORS}")
     # learner-on-hub first: it gives back the Nbgrader menu's Assignment List

@@ -10,9 +10,10 @@ Run as root, with any Python 3 (standard library only), from anywhere:
     python3 deploy/jupyterhub/setup.py remove-user alice  # account and home, gone
 
 The repository (and its .venv) may sit where learners cannot read it (under
-/root), and it holds the solutions (autograded/source/, autograded/checks/),
-so learners get nothing from it directly. `install` builds, like The Littlest
-JupyterHub's shared user environment, a root-owned copy they can read:
+/root), and it holds the solutions (autograded/source/) and the hidden tests'
+checks (grader/checks/), so learners get nothing from it directly. `install`
+builds, like The Littlest JupyterHub's shared user environment, a root-owned
+copy they can read:
 
     <prefix>/venv/             the pinned environment (requirements.txt, the helpers package)
     <prefix>/notebooks/        the lessons; each learner gets a copy in ~/regularization-course
@@ -20,9 +21,15 @@ JupyterHub's shared user environment, a root-owned copy they can read:
     <prefix>/jupyter/learner-on-hub/  on the hub, the Nbgrader menu's Assignment List back
     <prefix>/hub/              the hub's database and cookie secret (root only)
 
-and the nbgrader exchange (root-owned, 1777 as nbgrader asks: everyone
-writes, the sticky bit stops anyone deleting another's files). Instructors
-get the course folder (solutions, checks, grading) in their own home, 0700.
+and, for instructors only, the grader package (its checks are the hidden
+tests): <prefix>/instructors/grader/, the folder root:course-instructors 0750,
+on the shared venv's path through a .pth file. The instructors' nbgrader
+(feedback preprocessor, export plugin), `python -m grader` and its sandboxed
+kernels import it from there; for a learner the folder is unreadable, so
+`import grader` finds nothing. Then the nbgrader exchange (root-owned, 1777
+as nbgrader asks: everyone writes, the sticky bit stops anyone deleting
+another's files). Instructors get the course folder (nbgrader_config.py,
+source/ with the solutions, samples/) in their own home, 0700.
 Every step is skipped when it is already done, so running it again is cheap.
 """
 import argparse
@@ -43,8 +50,11 @@ EXCHANGE = Path(os.environ.get("COURSE_EXCHANGE", "/srv/nbgrader/exchange"))
 LEARNERS = "course-learners"
 INSTRUCTORS = "course-instructors"
 COURSE_ID = "regularization-pytorch"
-# What an instructor's course folder holds: the hand-written part of autograded/.
-COURSE_FILES = ["nbgrader_config.py", "source", "checks", "grading", "samples", "make_samples.py"]
+# What an instructor's course folder holds: the course data of autograded/ (the grader
+# package is not in it: install_grader puts one copy where only instructors read it).
+COURSE_FILES = ["nbgrader_config.py", "source", "samples"]
+# The folder on the shared venv's path that holds the grader package, for instructors only.
+GRADER_HOME = "instructors"
 
 
 def say(what):
@@ -158,6 +168,7 @@ def install(prefix):
         except KeyError:
             run(["groupadd", group])
             say(f"created Unix group {group}")
+    install_grader(prefix)
     proxy = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
     if not proxy.exists():
         if not shutil.which("npm"):
@@ -165,6 +176,31 @@ def install(prefix):
         run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE)
         say(f"installed configurable-http-proxy (package-lock.json) in {HERE / 'node_modules'}")
     print("Done. Add accounts with add-instructor / add-learner.")
+
+
+def install_grader(prefix):
+    """The grader package where instructors (and their sandboxed grading) import it, learners not.
+
+    Its checks are what the hidden tests run, so it cannot go into the shared venv like
+    the helpers: it goes to <prefix>/instructors/grader/, the folder root:course-instructors
+    0750, and a .pth file in the venv puts that folder on everyone's sys.path. A
+    learner's Python cannot list it, so `import grader` finds no module; an
+    instructor's (group member) imports it, inside `python -m grader`'s sandbox too,
+    which keeps the Python environment and clears the environment variables.
+    """
+    lib = prefix / GRADER_HOME
+    src, dst = REPO / "grader", lib / "grader"
+    lib.mkdir(mode=0o700, exist_ok=True)
+    os.chown(lib, 0, grp.getgrnam(INSTRUCTORS).gr_gid)
+    lib.chmod(0o750)  # set before the copy: learners never read the checks, not even for a moment
+    if not dst.exists() or digest(src) != digest_of_copy(dst, src):
+        copy_tree(src, dst)
+        say(f"copied grader/ to {dst} (group {INSTRUCTORS} only: it holds the hidden tests' checks)")
+    site_packages = next((prefix / "venv" / "lib").glob("python3*/site-packages"))
+    pth = site_packages / "course-grader.pth"
+    if not pth.exists() or pth.read_text() != f"{lib}\n":
+        pth.write_text(f"{lib}\n")
+        say(f"wrote {pth} ({lib} on the venv's path; only instructors can read it)")
 
 
 def digest_of_copy(dst, src):
@@ -206,7 +242,8 @@ def add_instructor(name, password):
             else:
                 shutil.copy2(src, dst)
                 os.chown(dst, user.pw_uid, user.pw_gid)
-        say(f"{name}: course folder {course} (solutions and checks; 0700)")
+        say(f"{name}: course folder {course} (nbgrader_config.py, source/ with the solutions, "
+            "samples/; 0700)")
     # nbgrader's formgrader reads ~/.jupyter/nbgrader_config.py: point it at the course.
     jupyter_dir = Path(user.pw_dir) / ".jupyter"
     config = jupyter_dir / "nbgrader_config.py"

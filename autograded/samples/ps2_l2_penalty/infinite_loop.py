@@ -1,7 +1,7 @@
 """Containment: train_step_l2 never returns (a loop whose condition never changes)."""
 # pipeline-only: shows the cell time limit
 # expect-status: needs review
-# expect-reason: time limit
+# expect-reason: ran past
 # expect-fail: test_train_step_returns_data_loss: ran past
 # expect-fail: test_train_step_update: ran past
 # %% train_step_l2

@@ -5,7 +5,7 @@ written) earns 7/10, and so does this one.
 """
 # pipeline-only: plain nbgrader's autograde fails on the dead kernel
 # expect-status: needs review
-# expect-reason: the kernel died
+# expect-reason: ended the Python process
 # expect-reason: os._exit
 # expect-fail: test_train_step_returns_data_loss: ended the Python process
 # expect-fail: test_train_step_update: ended the Python process

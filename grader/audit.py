@@ -280,7 +280,7 @@ RULES = {
                                         "the tests included, run"),
     "IPython": ("ipython", "reaches IPython's internals, so it can change how later cells, "
                            "the tests included, run"),
-    "checks": _GRADER, "grading": _GRADER, "helpers": _GRADER, "nbgrader": _GRADER,
+    "grader": _GRADER, "helpers": _GRADER, "nbgrader": _GRADER,
     "builtins.open": _OPEN, "io.open": _OPEN, "io.FileIO": _OPEN, "os.open": _OPEN, "os.fdopen": _OPEN,
     "pathlib": ("filesystem", "works with file paths, so it could read or list the course folder"),
     "os.listdir": _LIST, "os.scandir": _LIST, "os.walk": _LIST, "os.fwalk": _LIST, "glob": _LIST,
@@ -307,8 +307,8 @@ EXPOSING = {
                                               "variables live"),
 }
 # The hidden setup cell binds these; learner code has no business with them.
-GRADER_NAMES = {"_grader", "_core", "_course", "_sys", "_pathlib"}
-GRADER_STRING = re.compile(r"\b(?:_grader|_core|_course)\b")
+GRADER_NAMES = {"_grader", "_core"}
+GRADER_STRING = re.compile(r"\b(?:_grader|_core)\b")
 
 # IPython magics, as `%name` or as a bare first word in a one-line cell (automagic).
 LINE_MAGICS = set("""alias alias_magic autoawait autocall automagic autosave bookmark cat cd clear

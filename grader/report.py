@@ -1,6 +1,6 @@
 """Write what an instructor reads after grading: two CSV files and one HTML report.
 
-    from grading.report import load_records, write_reports
+    from grader.report import load_records, write_reports
     records = load_records(out_dir)      # out_dir = grading_out/<assignment>
     paths = write_reports(records, out_dir, assignment, questions)
 
@@ -18,7 +18,7 @@ graded test cells. Three files land in out_dir:
 
 `HonestExport` is an `nbgrader export` plugin that writes the same honest
 statuses and scores for every assignment, from the records in grading_out/:
-    c.ExportApp.plugin_class = "grading.report.HonestExport"
+    c.ExportApp.plugin_class = "grader.report.HonestExport"
 """
 import base64
 import csv

@@ -1,38 +1,40 @@
-"""Judge a notebook with the course's checks from a process that learner code never runs in.
+"""The sealed judge: the course's checks, run from a process that learner code never runs in.
 
 nbgrader runs the checks in the kernel, beside the learner's code, which can
-patch them. Here the checks run in the judge process, on a `core.Remote`
-stand-in for each learner function: every `core.call` on it forks a child for
-that one call. The child runs the released setup code and the learner's own
-cells in a fresh namespace, calls the function on the arguments the check
-built (they exist in the child by fork), and sends back plain data as JSON:
-the value, the exception, warnings and output, the gradient of a returned
-tensor, and what it changed in the arguments' tensors. The judge rebuilds
-objects the checks can read from that data; it never unpickles or calls
-anything the child made.
+patch them. `make grade` runs them here instead, one judge per submission, in
+that submission's bubblewrap sandbox (grader.sandbox), which holds no source
+file of the checks: the grader sends their source over the connection, and
+this process compiles it. The checks run on a `core.Remote` stand-in for each
+learner function: every `core.call` on it forks a child for that one call.
+The child runs the released setup code and the learner's own cells in a fresh
+namespace, calls the function on the arguments the check built (they exist in
+the child by fork), and sends back plain data as JSON: the value, the
+exception, warnings and output, the gradient of a returned tensor, and what it
+changed in the arguments' tensors. The judge rebuilds objects the checks can
+read from that data; it never unpickles or calls anything the child made.
 
 The child forks from a helper thread, so its stack holds no frame of a check
 (nor the expected values in it). Before learner code runs it gets its own
 process group, a memory cap (RLIMIT_AS: `mem_bytes` more than the judge has
-mapped), a CPU limit of the call time limit, no file descriptors but
-/dev/null and the result pipe, and uid/gid 65534 when the judge runs as root
-and Python is readable by that user; `checks`, `grading` and `helpers` are
-gone from sys.modules and cannot be imported, the assignment's check modules
-are emptied, so no reference answer is reachable from the arguments either (a
-model class defined in a check module is one step from its globals), and gc
-can no longer list objects (it would find what the judge's other thread left).
+mapped), a CPU limit of the call time limit, and no file descriptors but
+/dev/null and the result pipe; the grader's packages are gone from sys.modules
+and cannot be imported, the check modules are emptied, so no reference answer
+is reachable from the arguments either (a model class defined in a check
+module is one step from its globals), and gc can no longer list objects. The
+judge is not dumpable, so a child cannot ptrace it or read its memory
+(sandbox and child share one uid). After each call every process the child
+left in the sandbox is killed and its files are removed (grader.inside).
 
 Learner code can write to the result pipe itself, so whatever the child sends
 may be forged: the judge reads only what an answer could contain (values,
 never verdicts), and looks up objects by id only among the call's arguments.
 
-Use: `Judge(course_dir, assignment).grade(nb)` ->
-{test cell: {"passed": bool, "message": str or None, "events": [str, ...]}}.
+The grader talks to it with `multiprocessing.connection` over a socket pair,
+in JSON both ways (`serve`): one request per submission, one verdict per
+graded test cell as soon as it is known, then {"done": true}.
 """
 import builtins
-import ctypes
 import gc
-import importlib
 import json
 import os
 import queue
@@ -40,7 +42,6 @@ import re
 import resource
 import select
 import signal
-import stat
 import sys
 import threading
 import time
@@ -51,12 +52,16 @@ from collections import defaultdict, namedtuple
 from contextlib import redirect_stderr, redirect_stdout
 from io import StringIO
 from math import ceil
-from pathlib import Path
+from multiprocessing.connection import Connection
 from warnings import WarningMessage, catch_warnings, simplefilter
 
 import nbformat
+import pyprctl
 import torch
 from IPython.core.inputtransformer2 import TransformerManager
+
+from grader.course import cell_source, checks_paths, is_learner_code, source_path
+from grader.inside import clean
 
 # Captured at import, so a learner's patch in the child cannot change what it sends back.
 Tensor = torch.Tensor
@@ -75,69 +80,79 @@ _DTYPES = {str(d): d for d in vars(torch).values() if isinstance(d, torch.dtype)
 _REAL = {torch.complex32: torch.float16, torch.complex64: torch.float32,
          torch.complex128: torch.float64}
 _BUILTINS = dict(vars(builtins))
-_libc = ctypes.CDLL(None, use_errno=True)
 
-HIDDEN = ("checks", "grading", "helpers")  # packages the child cannot import
+HIDDEN = ("grader", "helpers")  # packages the child cannot import
 GC_WALKERS = ("get_objects", "get_referrers", "get_referents")  # these find what no name leads to
-NOBODY = 65534
 MAX_ITEMS = 100_000        # containers and objects in one value, and arguments registered
 MAX_ELEMENTS = 2_000_000   # tensor entries in one value
 MAX_DEPTH = 20
 MAX_TEXT = 100_000         # characters kept of printed output and messages
 MAX_RESULT = 256 * 2**20   # bytes read from one child
-PR_SET_PDEATHSIG = 1
 CHECK_CALL = re.compile(r"_grader\.(check_\w+)\((\w+)\)")
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?",
                           re.S | re.M)
 
 # One call in a child: what the child needs, all of it plain or made by the check.
 Request = namedtuple("Request", "name args overrides registry cells limits")
-Limits = namedtuple("Limits", "mem_bytes cpu_seconds drop_privileges")
+Limits = namedtuple("Limits", "mem_bytes cpu_seconds")
+
+
+def judge_request(assignment, course=None):
+    """What a judge needs of an assignment: its checks' source, the setup code, the graded parts.
+
+    Read here, outside the sandbox; the judge gets them over its connection.
+    Parts are (test cell, check function, learner function), from the hidden
+    blocks of the source notebook; the solutions never leave this process.
+    """
+    source = nbformat.read(source_path(assignment, course), as_version=4)
+    setup, parts = "", []
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "setup":
+            setup = HIDDEN_BLOCK.sub("", cell.source)
+        hidden = HIDDEN_BLOCK.search(cell.source)
+        found = CHECK_CALL.search(hidden.group(0)) if hidden else None
+        if meta.get("grade") and meta.get("points", 0) > 0 and found:
+            parts.append([meta["grade_id"], found.group(1), found.group(2)])
+    checks = [[f"grader.checks.{path.stem}", path.read_text()] for path in checks_paths(assignment)]
+    return {"assignment": assignment, "checks": checks, "setup": setup, "parts": parts}
+
+
+def _load_checks(checks):
+    """Compile check modules from their source (no file of theirs exists in the sandbox)."""
+    modules = []
+    for name, text in checks:
+        if name in sys.modules:  # a judge in the grader's own process (tests): imported already
+            modules.append(sys.modules[name])
+            continue
+        module = types.ModuleType(name)
+        module.__package__, _, child = name.rpartition(".")
+        sys.modules[name] = module
+        if module.__package__ in sys.modules:  # `from . import _core` finds this one, not a file's
+            setattr(sys.modules[module.__package__], child, module)
+        exec(compile(text, f"<{name}>", "exec"), vars(module))
+        modules.append(module)
+    return modules
 
 
 class Judge:
     """The checks of one assignment, run against submissions in forked children."""
 
-    def __init__(self, course_dir, assignment, mem_bytes=4 * 2**30, call_timeout=10.0):
-        course_dir = Path(course_dir).resolve()
-        self.assignment, self.mem_bytes = assignment, mem_bytes
+    def __init__(self, request, mem_bytes=4 * 2**30, call_timeout=10.0):
+        self.assignment, self.mem_bytes = request["assignment"], mem_bytes
         self.call_timeout = float(call_timeout)
-        sys.path.insert(0, str(course_dir))  # as the notebooks' setup cell does
-        try:
-            self.core = importlib.import_module("checks._core")
-            checks = importlib.import_module(f"checks.{assignment}")
-        finally:
-            sys.path.remove(str(course_dir))
-        source = nbformat.read(course_dir / "source" / assignment / f"{assignment}.ipynb",
-                               as_version=4)
-        self.parts, setup = [], ""
-        for cell in source.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade_id") == "setup":
-                setup = HIDDEN_BLOCK.sub("", cell.source)
-            hidden = HIDDEN_BLOCK.search(cell.source)
-            found = CHECK_CALL.search(hidden.group(0)) if hidden else None
-            if meta.get("grade") and meta.get("points", 0) > 0 and found:
-                check = getattr(checks, found.group(1))
-                self.parts.append((meta["grade_id"], check, found.group(2)))
-        self.setup = compile(setup, "<setup>", "exec")
-        self.problems = []  # what could not be contained, in words
-        drop = os.getuid() == 0
-        if drop:
-            unreadable = _unreadable_by_nobody()
-            if unreadable:
-                drop = False
-                self.problems.append(f"learner code runs as root: {unreadable} is not readable by "
-                                     f"uid {NOBODY}, so Python could not import from it")
-        self.limits = Limits(mem_bytes, ceil(self.call_timeout) + 1, drop)
+        self.core, *_, checks = _load_checks(request["checks"])
+        self.parts = [(grade_id, getattr(checks, check), name)
+                      for grade_id, check, name in request["parts"]]
+        self.setup = compile(request["setup"], "<setup>", "exec")
+        self.limits = Limits(mem_bytes, ceil(self.call_timeout) + 1)
         self._transform = TransformerManager().transform_cell
         self._cells, self._events, self._stopped = [], [], None
         _warm_up()
 
-    def grade(self, nb):
-        """Check every graded part of a submission; return its verdicts by test cell."""
+    def verdicts(self, nb):
+        """Check every graded part of a submission, yielding (test cell, check, verdict) in order."""
         self._cells = [self.setup] + self._learner_cells(nb)
-        verdicts = {}
         for grade_id, check, name in self.parts:
             self._events, self._stopped = [], None
             try:
@@ -145,10 +160,12 @@ class Judge:
             except Exception as exc:  # a value the transport did not rebuild, or a check's bug
                 message = f"the grader could not check this part: {self.core.error_text(exc)}"
                 self._event(message)
-            verdicts[grade_id] = {"passed": message is None,
-                                  "message": None if message is None else str(message),
-                                  "events": self._events}
-        return verdicts
+            yield grade_id, check.__name__, {"passed": message is None, "events": self._events,
+                                             "message": None if message is None else str(message)}
+
+    def grade(self, nb):
+        """Check every graded part of a submission; return its verdicts by test cell."""
+        return {grade_id: verdict for grade_id, _, verdict in self.verdicts(nb)}
 
     def outcome(self, nb, name, *args):
         """Call one function of a submission in a child; return its Outcome (tests, debugging)."""
@@ -159,15 +176,11 @@ class Judge:
         """Compile the answer cells and the cells the learner added (error text for a bad one)."""
         cells = []
         for index, cell in enumerate(nb.get("cells", [])):
-            meta = cell.get("metadata", {}).get("nbgrader") or {}
-            answer = meta.get("solution") and not meta.get("grade")
-            if cell.get("cell_type") != "code" or (meta and not answer):  # tests, locked demo cells
+            if not is_learner_code(cell):  # tests, locked demo cells, markdown
                 continue
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
             try:
-                name = f"<cell {meta.get('grade_id', index)}>"
-                cells.append(compile(self._transform(source), name, "exec"))
+                name = f"<cell {(cell.get('metadata', {}).get('nbgrader') or {}).get('grade_id', index)}>"
+                cells.append(compile(self._transform(cell_source(cell)), name, "exec"))
             except Exception as exc:  # SyntaxError and the like: skipped, as a failing cell is
                 cells.append(_error_text(exc))
         return cells
@@ -252,19 +265,6 @@ def _warm_up():
     _warmed.append(True)
 
 
-def _unreadable_by_nobody():
-    """Return the first folder on sys.path that uid 65534 could not read, or None."""
-    for entry in sys.path:
-        path = Path(entry or ".").resolve()
-        if not path.is_dir():
-            continue
-        for folder in [path, *path.parents]:
-            mode = folder.stat().st_mode
-            if not mode & stat.S_IXOTH or (folder == path and not mode & stat.S_IROTH):
-                return str(folder)
-    return None
-
-
 def _reachable(args):
     """Map id -> object for all the arguments reach: these keep their ids in the child."""
     found, todo = {}, [args]
@@ -317,7 +317,6 @@ def _fork_loop(requests):
 def _fork_and_wait(request, timeout):
     """Fork a child for one call and read its result, killing it at the deadline."""
     read_end, write_end = os.pipe()
-    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -325,7 +324,7 @@ def _fork_and_wait(request, timeout):
         os.close(write_end)
         raise
     if pid == 0:
-        _child(request, write_end, parent)  # never returns
+        _child(request, write_end)  # never returns
     os.close(write_end)
     try:
         os.setpgid(pid, pid)  # here too: the child may not have done it yet when it is killed
@@ -359,7 +358,9 @@ def _fork_and_wait(request, timeout):
                      else f"killed by signal {signal.Signals(-code).name}")
         except (ChildProcessError, ValueError):  # reaped elsewhere (SIGCHLD ignored)
             words = "exit status unknown"
+        clean([os.environ.get("HOME", "/tmp")])  # what the call left: processes, files (sandbox only)
     return (ended, _unframe(data)) if ended == "result" else (ended, words)
+
 
 
 def _exited(pid, deadline):
@@ -518,12 +519,12 @@ def _apply_changes(changes, registry):
 
 # ------------------------------------------------------------------ the child's side
 
-def _child(request, write_end, parent):
+def _child(request, write_end):
     """Run one call in this freshly forked child, send what it did, exit; never return."""
     status = 70
     try:
         overrides = {name: _detached(reference) for name, reference in request.overrides.items()}
-        _seal(request.limits, write_end, parent)
+        _seal(request.limits, write_end)
         try:
             doc = _run(request, overrides)
         except Exception as exc:  # a value that broke the encoder: say so rather than die
@@ -567,12 +568,9 @@ class _Refuse:
         return None
 
 
-def _seal(limits, write_end, parent):
+def _seal(limits, write_end):
     """Contain this child before any learner code runs in it."""
     os.setpgid(0, 0)  # so the judge can kill it with anything it forks
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # and dies with the judge's forking thread
-    if os.getppid() != parent:
-        os._exit(70)
     signal.set_wakeup_fd(-1)
     for sig in signal.valid_signals():
         if callable(signal.getsignal(sig)):  # the judge's handlers are not the child's
@@ -593,15 +591,11 @@ def _seal(limits, write_end, parent):
             mapped = int(f.read().split()[0]) * resource.getpagesize()
         cap = mapped + limits.mem_bytes
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    os.chdir("/")
-    if limits.drop_privileges:
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
+    os.chdir("/tmp")
     for name in list(sys.modules):
         if name.partition(".")[0] in HIDDEN:
             module = sys.modules.pop(name)
-            if name.startswith("checks") and name != "checks._core" and \
+            if name.startswith("grader.checks.") and name != "grader.checks._core" and \
                     isinstance(module, types.ModuleType):
                 vars(module).clear()  # a class the checks made (a model) leads to these globals
     sys.meta_path.insert(0, _Refuse())
@@ -763,3 +757,40 @@ def _write_all(fd, data):
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+# ------------------------------------------------------------------ the grader's side
+
+def _send(conn, doc):
+    conn.send_bytes(json.dumps(doc).encode())
+
+
+def serve(fd):
+    """The judge process: `python -m grader.judge FD`, FD a socket to the grader.
+
+    The first message holds the assignment (judge_request) and the memory cap;
+    each next one a notebook and the call time limit. For each notebook it
+    answers one verdict per graded test cell, then {"done": true}.
+    """
+    pyprctl.set_dumpable(False)  # no child (same uid, in the sandbox) may ptrace this process
+    conn = Connection(fd)
+    hello = json.loads(conn.recv_bytes())
+    judge = Judge(hello["judge"], hello["mem_bytes"])
+    del hello  # the checks' source: compiled now, and not left for a child to find
+    _send(conn, {"ready": True})
+    while True:
+        try:
+            request = json.loads(conn.recv_bytes())
+        except EOFError:  # the grader is done with this worker
+            return
+        judge.call_timeout = float(request["timeout"])
+        judge.limits = judge.limits._replace(cpu_seconds=ceil(judge.call_timeout) + 1)
+        for grade_id, check, verdict in judge.verdicts(request["notebook"]):
+            _send(conn, {"id": grade_id, "check": check, **verdict})
+        _send(conn, {"done": True})
+
+
+if __name__ == "__main__":
+    import warnings
+    warnings.filterwarnings("ignore", message="Cell is missing an id field")
+    serve(int(sys.argv[1]))

@@ -9,10 +9,14 @@ Each file samples/<assignment>/<student>.py is one learner's answers:
 - `# %% <answer cell>` sections: the text below one replaces that answer cell.
 
 Samples that only `make grade` grades right (tamper attempts, broken
-notebooks; see grading/pipeline.py) also have:
+notebooks; see grader/grade.py) also have:
 
 - `# pipeline-only: <why>`: plain nbgrader would score it wrong, so the tests
   of plain nbgrader grading leave it out (`samples(..., pipeline=True)` keeps it);
+- or `# sandbox-only: <why>`: graded right only inside `make grade`'s sandbox,
+  or hostile code (it kills its parent, writes into the environment) that may
+  run nowhere else: pipeline-only, and tests that run learner code outside
+  the sandbox (the sealed judge in the test process) leave it out too;
 - `# expect-status: <graded | needs review | not graded>` (default: graded)
   and `# expect-reason: <words>` lines: words the record's reasons or notes
   must contain;
@@ -25,10 +29,10 @@ BEGIN/END SOLUTION lines dropped), so a mistake sample holds only the cell it
 breaks. A file with the line `# answers: unanswered` leaves every answer cell
 as released.
 
-Run from this folder, after `nbgrader generate_assignment <assignment>`:
+Run from the course folder (or set $GRADER_COURSE), after `nbgrader generate_assignment <assignment>`:
 
-    python make_samples.py                  # every assignment that has samples
-    python make_samples.py ps2_l2_penalty   # only these
+    python -m grader.samples                  # every assignment that has samples
+    python -m grader.samples ps2_l2_penalty   # only these
 
 It writes submitted/<student>/<assignment>/<assignment>.ipynb per sample,
 replacing an earlier copy of the same sample.
@@ -42,13 +46,15 @@ from pathlib import Path
 
 import nbformat
 
-COURSE = Path(__file__).resolve().parent
+from grader.course import course_dir, is_answer_cell
+
 SECTION = re.compile(r"^# %% (\S+)\s*$", re.M)
 EXPECT = re.compile(r"^# expect-fail: (\S+): (.+?)\s*$", re.M)
 STATUS = re.compile(r"^# expect-status: (.+?)\s*$", re.M)
 REASON = re.compile(r"^# expect-reason: (.+?)\s*$", re.M)
 NOTEBOOK = re.compile(r"^# notebook: (corrupt-json|delete-cell|duplicate-cell|edit-cell)(?: (\S+))?\s*$", re.M)
 PIPELINE_ONLY = re.compile(r"^# pipeline-only: .+$", re.M)
+SANDBOX_ONLY = re.compile(r"^# sandbox-only: .+$", re.M)
 
 
 @dataclass
@@ -61,6 +67,7 @@ class Sample:
     expect_fail: dict = field(default_factory=dict)  # test cell id -> words in its message
     answers: dict = field(default_factory=dict)      # answer cell id -> cell source
     pipeline_only: bool = False                      # graded right only by `make grade`
+    sandbox_only: bool = False                       # hostile: run its code only in the sandbox
     expect_status: str = "graded"                    # the status `make grade` must give it
     expect_reasons: list = field(default_factory=list)  # words its reasons or notes must hold
     notebook_ops: list = field(default_factory=list)    # (operation, cell id or "") pairs
@@ -83,24 +90,22 @@ def read_sample(path):
     return Sample(student=path.stem, description=" ".join(doc.group(1).split()),
                   unanswered=bool(re.search(r"^# answers: unanswered\s*$", header, re.M)),
                   expect_fail=dict(EXPECT.findall(header)), answers=answers,
-                  pipeline_only=bool(PIPELINE_ONLY.search(header)),
+                  pipeline_only=bool(PIPELINE_ONLY.search(header) or SANDBOX_ONLY.search(header)),
+                  sandbox_only=bool(SANDBOX_ONLY.search(header)),
                   expect_status=(STATUS.findall(header) or ["graded"])[0],
                   expect_reasons=REASON.findall(header), notebook_ops=NOTEBOOK.findall(header))
 
 
-def samples(assignment, course=COURSE, pipeline=False):
+def samples(assignment, course=None, pipeline=False):
     """The samples of an assignment, sorted by student name (pipeline-only ones if `pipeline`)."""
+    course = Path(course or course_dir())
     found = [read_sample(p) for p in sorted((course / "samples" / assignment).glob("*.py"))]
     return [s for s in found if pipeline or not s.pipeline_only]
 
 
-def is_answer_cell(cell):
-    meta = cell.metadata.get("nbgrader", {})
-    return meta.get("solution", False) and not meta.get("grade", False)
-
-
-def reference_answers(assignment, course=COURSE):
+def reference_answers(assignment, course=None):
     """Answer cell id -> the source notebook's solution without its SOLUTION markers."""
+    course = Path(course or course_dir())
     nb = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     return {cell.metadata.nbgrader["grade_id"]:
             "".join(line for line in cell.source.splitlines(keepends=True)
@@ -146,11 +151,12 @@ def change_notebook(nb, ops):
     return text
 
 
-def build(assignment, course=COURSE, pipeline=True):
+def build(assignment, course=None, pipeline=True):
     """Write the samples of one assignment into submitted/; return the student ids.
 
     pipeline=False leaves out the pipeline-only samples (for plain nbgrader runs).
     """
+    course = Path(course or course_dir())
     released_path = course / "release" / assignment / f"{assignment}.ipynb"
     if not released_path.exists():
         raise SystemExit(f"{released_path} does not exist: run "
@@ -173,7 +179,7 @@ def main(argv=None):
     parser.add_argument("--no-pipeline-samples", action="store_true",
                         help="leave out the samples only `make grade` grades right")
     args = parser.parse_args(argv)
-    names = args.assignments or sorted(p.name for p in (COURSE / "samples").iterdir() if p.is_dir())
+    names = args.assignments or sorted(p.name for p in (course_dir() / "samples").iterdir() if p.is_dir())
     for name in names:
         students = build(name, pipeline=not args.no_pipeline_samples)
         print(f"{name}: {len(students)} submissions in submitted/<student>/{name}/ "

@@ -1,0 +1,143 @@
+"""The course folder's layout, a submission's statuses and record, and which cells are learner code.
+
+Every other module of the grader asks this one: where a notebook is, what a
+status means, what a record holds, which cells a learner wrote.
+"""
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+GRADED, REVIEW, NOT_GRADED = "graded", "needs review", "not graded"
+STATUSES = (GRADED, REVIEW, NOT_GRADED)
+UNSAFE = "graded without a sandbox"  # said in every record, report row and export line of --unsafe
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def course_dir():
+    """The nbgrader course folder: $GRADER_COURSE, else the current folder if it holds
+    nbgrader_config.py (as nbgrader itself assumes), else this repository's autograded/."""
+    if os.environ.get("GRADER_COURSE"):
+        return Path(os.environ["GRADER_COURSE"]).resolve()
+    return Path.cwd().resolve() if Path("nbgrader_config.py").is_file() else REPOSITORY / "autograded"
+
+
+def notebook_name(assignment):
+    return f"{assignment}.ipynb"
+
+
+def source_path(assignment, course=None):
+    return (course or course_dir()) / "source" / assignment / notebook_name(assignment)
+
+
+def release_path(assignment, course=None):
+    return (course or course_dir()) / "release" / assignment / notebook_name(assignment)
+
+
+def out_dir(assignment, course=None):
+    """Where `make grade` writes records and reports."""
+    return (course or course_dir()) / "grading_out" / assignment
+
+
+def feedback_notes_path(assignment, student, course=None):
+    """Why a cell that shows no error in a learner's feedback scored 0 (written by `make grade`)."""
+    return out_dir(assignment, course) / "feedback_notes" / f"{student}.json"
+
+
+def checks_paths(assignment):
+    """The check modules of an assignment: the shared core and its own."""
+    folder = REPOSITORY / "grader" / "checks"
+    return [folder / "_core.py", folder / f"{assignment}.py"]
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader") or {}
+
+
+def is_answer_cell(cell):
+    """A cell the learner writes in: an nbgrader solution cell that is not also a test."""
+    meta = nbgrader_meta(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("solution")) and not meta.get("grade")
+
+
+def is_learner_code(cell):
+    """Code the learner controls: answer cells and code cells they added (no nbgrader metadata)."""
+    return cell.get("cell_type") == "code" and (not nbgrader_meta(cell) or is_answer_cell(cell))
+
+
+def cell_source(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def questions_of(release_nb):
+    """(grade_id, points) of the graded test cells, in notebook order."""
+    return [(nbgrader_meta(c)["grade_id"], float(nbgrader_meta(c)["points"]))
+            for c in release_nb.cells if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("points")]
+
+
+@dataclass
+class CellResult:
+    """One graded test cell of a submission: its points, and how each run of it went."""
+    id: str
+    max_points: float
+    points: float | None = None
+    kernel: str = "not run"  # the notebook run: pass, fail or not run
+    sealed: str = "not run"  # the sealed judge: pass, fail or not run
+    message: str | None = None
+
+
+@dataclass
+class Record:
+    """What `make grade` concluded about one submission: grading_out/<assignment>/records/<student>.json."""
+    student: str
+    assignment: str
+    max_score: float
+    cells: list = field(default_factory=list)
+    status: str = NOT_GRADED
+    score: float | None = None
+    reasons: list = field(default_factory=list)   # why it needs review or was not graded
+    notes: list = field(default_factory=list)     # worth knowing, not held against the learner
+    flags: list = field(default_factory=list)     # suspicious lines (grader.audit)
+    diagnoses: list = field(default_factory=list)
+    containment: list = field(default_factory=list)  # UNSAFE when learner code ran unsandboxed
+    submission: str = ""  # fingerprints: a change to either regrades the submission
+    grader: str = ""
+    seconds: float = 0.0
+    timing: dict = field(default_factory=dict)
+    graded_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    @classmethod
+    def new(cls, student, assignment, questions, **kw):
+        return cls(student, assignment, sum(p for _, p in questions),
+                   [CellResult(q, p) for q, p in questions], **kw)
+
+    @classmethod
+    def from_dict(cls, data):
+        known = {f.name for f in fields(cls)}
+        record = cls(**{k: v for k, v in data.items() if k in known})
+        record.cells = [CellResult(**c) if isinstance(c, dict) else c for c in record.cells]
+        return record
+
+    def to_dict(self):
+        return asdict(self)
+
+    def path(self, course=None):
+        return out_dir(self.assignment, course) / "records" / f"{self.student}.json"
+
+    def write(self, course=None):
+        """Write atomically: a crash leaves the old record or the new one, never half of one."""
+        path = self.path(course)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1))
+        os.replace(tmp, path)
+
+
+def read_record(assignment, student, course=None):
+    try:
+        return Record.from_dict(json.loads((out_dir(assignment, course) / "records" / f"{student}.json")
+                                           .read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
