@@ -240,7 +240,7 @@ def test_no_page_a_learner_gets_quotes_the_checks_or_the_solutions(graded, stude
     submitted = nbformat.read(course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     own = {line.strip() for c in submitted.cells for line in c.source.splitlines()}  # a right answer may equal the solution
     for page in (text, outputs):
-        leaked = [line for line in substrings if line in page]
+        leaked = [line for line in substrings if line in page and line not in own]
         leaked += [line for line in page.splitlines() if line.strip() in whole_lines - own]
         assert not leaked, f"{student}'s pages quote: {leaked[:3]}"
     if student == "hostile_prints_secrets":  # it did try: it printed the grader's own files
