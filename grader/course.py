@@ -5,14 +5,20 @@ status means, what a record holds, which cells a learner wrote.
 """
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
+
+import nbformat
 
 GRADED, REVIEW, NOT_GRADED = "graded", "needs review", "not graded"
 STATUSES = (GRADED, REVIEW, NOT_GRADED)
 UNSAFE = "graded without a sandbox"  # said in every record, report row and export line of --unsafe
 REPOSITORY = Path(__file__).resolve().parents[1]
+CHECK_CALL = re.compile(r"_grader\.(check_\w+)\((\w+)\)")
+HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?",
+                          re.S | re.M)
 
 
 def course_dir():
@@ -141,3 +147,24 @@ def read_record(assignment, student, course=None):
                                            .read_text()))
     except (OSError, ValueError, TypeError):
         return None
+
+
+def judge_request(assignment, course=None):
+    """What a judge needs of an assignment: its checks' source, the setup code, the graded parts.
+
+    Read here, outside the sandbox; the judge gets them over its connection.
+    Parts are (test cell, check function, learner function), from the hidden
+    blocks of the source notebook; the solutions never leave this process.
+    """
+    source = nbformat.read(source_path(assignment, course), as_version=4)
+    setup, parts = "", []
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "setup":
+            setup = HIDDEN_BLOCK.sub("", cell.source)
+        hidden = HIDDEN_BLOCK.search(cell.source)
+        found = CHECK_CALL.search(hidden.group(0)) if hidden else None
+        if meta.get("grade") and meta.get("points", 0) > 0 and found:
+            parts.append([meta["grade_id"], found.group(1), found.group(2)])
+    checks = [[f"grader.checks.{path.stem}", path.read_text()] for path in checks_paths(assignment)]
+    return {"assignment": assignment, "checks": checks, "setup": setup, "parts": parts}

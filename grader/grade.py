@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from grader.course import (GRADED, NOT_GRADED, REVIEW, Record, checks_paths, cou
 from grader.sandbox import SandboxError, check
 
 MIN_TIMEOUT = 5.0    # seconds a cell may run, at least: a busy machine slows cells down
-TIMEOUT_FACTOR = 10  # ... and at least this many times the slowest cell of the instructor's notebook
+TIMEOUT_FACTOR = 10  # ... and at least this many times the slowest check of the instructor's notebook
 
 
 def nbgrader(*args):
@@ -87,22 +86,6 @@ def grader_fingerprint(assignment, unsafe):
 
 def submission_fingerprint(folder, assignment):
     return sha256_of(folder / notebook_name(assignment), folder / "timestamp.txt")
-
-
-def calibrate(assignment):
-    """Seconds of the slowest cell of the instructor's notebook (instructor code: run as is)."""
-    from nbclient import NotebookClient
-    nb = nbformat.read(source_path(assignment), as_version=4)
-    NotebookClient(nb, timeout=120, allow_errors=True, record_timing=True,
-                   resources={"metadata": {"path": str(source_path(assignment).parent)}}).execute()
-    slowest = 0.0
-    for cell in nb.cells:
-        timing = cell.metadata.get("execution", {})
-        if "shell.execute_reply" in timing and "iopub.execute_input" in timing:
-            start, end = (datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
-                          for k in ("iopub.execute_input", "shell.execute_reply"))
-            slowest = max(slowest, (end - start).total_seconds())
-    return slowest
 
 
 def parse_size(text):
@@ -177,10 +160,10 @@ def _grade_all(args, assignment, todo, submissions, fingerprint, out):
         if cached.get("grader") == fingerprint:
             slowest = cached["slowest_cell"]
         else:  # one worker measures while the others warm up
-            slowest = pool.submit(calibrate, assignment).result()
+            slowest = pool.submit(worker.calibrate).result()
             timing_file.write_text(json.dumps({"grader": fingerprint, "slowest_cell": slowest}))
         timeout = round(max(MIN_TIMEOUT, TIMEOUT_FACTOR * slowest), 1)
-        why = (f"{TIMEOUT_FACTOR}x the slowest cell of the instructor's notebook, {slowest:.2f} s, "
+        why = (f"{TIMEOUT_FACTOR}x the slowest check of the instructor's notebook, {slowest:.2f} s, "
                f"and at least {MIN_TIMEOUT:g} s")
     else:
         why = "--timeout"

@@ -38,7 +38,6 @@ import gc
 import json
 import os
 import queue
-import re
 import resource
 import select
 import signal
@@ -55,12 +54,11 @@ from math import ceil
 from multiprocessing.connection import Connection
 from warnings import WarningMessage, catch_warnings, simplefilter
 
-import nbformat
 import pyprctl
 import torch
 from IPython.core.inputtransformer2 import TransformerManager
 
-from grader.course import cell_source, checks_paths, is_learner_code, source_path
+from grader.course import cell_source, is_learner_code
 from grader.inside import clean
 
 # Captured at import, so a learner's patch in the child cannot change what it sends back.
@@ -88,34 +86,10 @@ MAX_ELEMENTS = 2_000_000   # tensor entries in one value
 MAX_DEPTH = 20
 MAX_TEXT = 100_000         # characters kept of printed output and messages
 MAX_RESULT = 256 * 2**20   # bytes read from one child
-CHECK_CALL = re.compile(r"_grader\.(check_\w+)\((\w+)\)")
-HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?",
-                          re.S | re.M)
 
 # One call in a child: what the child needs, all of it plain or made by the check.
 Request = namedtuple("Request", "name args overrides registry cells limits")
 Limits = namedtuple("Limits", "mem_bytes cpu_seconds")
-
-
-def judge_request(assignment, course=None):
-    """What a judge needs of an assignment: its checks' source, the setup code, the graded parts.
-
-    Read here, outside the sandbox; the judge gets them over its connection.
-    Parts are (test cell, check function, learner function), from the hidden
-    blocks of the source notebook; the solutions never leave this process.
-    """
-    source = nbformat.read(source_path(assignment, course), as_version=4)
-    setup, parts = "", []
-    for cell in source.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade_id") == "setup":
-            setup = HIDDEN_BLOCK.sub("", cell.source)
-        hidden = HIDDEN_BLOCK.search(cell.source)
-        found = CHECK_CALL.search(hidden.group(0)) if hidden else None
-        if meta.get("grade") and meta.get("points", 0) > 0 and found:
-            parts.append([meta["grade_id"], found.group(1), found.group(2)])
-    checks = [[f"grader.checks.{path.stem}", path.read_text()] for path in checks_paths(assignment)]
-    return {"assignment": assignment, "checks": checks, "setup": setup, "parts": parts}
 
 
 def _load_checks(checks):
@@ -358,7 +332,8 @@ def _fork_and_wait(request, timeout):
                      else f"killed by signal {signal.Signals(-code).name}")
         except (ChildProcessError, ValueError):  # reaped elsewhere (SIGCHLD ignored)
             words = "exit status unknown"
-        clean([os.environ.get("HOME", "/tmp")])  # what the call left: processes, files (sandbox only)
+        # What the call left: processes and files (IPC objects after each notebook). Sandbox only.
+        clean([os.environ.get("HOME", "/tmp")], ipc=False)
     return (ended, _unframe(data)) if ended == "result" else (ended, words)
 
 
@@ -787,6 +762,7 @@ def serve(fd):
         judge.limits = judge.limits._replace(cpu_seconds=ceil(judge.call_timeout) + 1)
         for grade_id, check, verdict in judge.verdicts(request["notebook"]):
             _send(conn, {"id": grade_id, "check": check, **verdict})
+        clean([os.environ.get("HOME", "/tmp")])
         _send(conn, {"done": True})
 
 

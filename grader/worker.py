@@ -32,8 +32,8 @@ import nbformat
 from grader import kernel
 from grader.audit import audit, check_cells, load_submission
 from grader.course import (GRADED, NOT_GRADED, REPOSITORY, REVIEW, UNSAFE, Record, course_dir,
-                           notebook_name, questions_of, release_path)
-from grader.judge import judge_request
+                           notebook_name, questions_of, release_path, source_path)
+from grader.course import judge_request
 from grader.redact import redact_notebook, secret_lines
 from grader.sandbox import Sandbox, Unsafe
 
@@ -75,13 +75,16 @@ class JudgeProcess:
             raise TimeoutError("the sealed judge did not answer in time")
         return json.loads(self.conn.recv_bytes(64 * MiB))
 
-    def grade(self, nb, timeout, on_verdict):
-        """The judge's verdicts on a notebook, by test cell; each is passed to on_verdict as it comes."""
+    def wait_ready(self):
+        """(Re)start it if it is not running, and wait until it has warmed up."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
-        deadline = time.monotonic() + 120
         if not self.ready:
-            self.ready = self._receive(deadline).get("ready", False)
+            self.ready = self._receive(time.monotonic() + 120).get("ready", False)
+
+    def grade(self, nb, timeout, on_verdict):
+        """The judge's verdicts on a notebook, by test cell; each is passed to on_verdict as it comes."""
+        self.wait_ready()
         self.conn.send_bytes(json.dumps({"notebook": nb, "timeout": timeout}).encode())
         verdicts, deadline = {}, time.monotonic() + 60 + 3 * timeout * len(questions_of(nb) or [1])
         while True:
@@ -154,6 +157,23 @@ def start_zygote():
                           env={"GRADER_VERDICTS": str(scratch / "verdicts.sock")})
 
 
+def calibrate():
+    """Seconds of the slowest check of the instructor's notebook, in this worker's warm judge.
+
+    The checks run there, so they are what a cell of a submission waits for
+    longest; the kernel's own cells take milliseconds.
+    """
+    nb = nbformat.read(source_path(_worker["assignment"]), as_version=4)
+    _worker["judge"].wait_ready()
+    times, last = [], [time.monotonic()]
+
+    def arrived(check, verdict):
+        times.append(time.monotonic() - last[0])
+        last[0] = time.monotonic()
+    _worker["judge"].grade(nb, 120, arrived)
+    return max(times, default=0.0)
+
+
 def _use_timeout(timeout):
     """nbgrader, configured with this cell time limit (the first task of a worker sets it)."""
     if _worker["timeout"] == timeout:
@@ -197,8 +217,10 @@ def grade_one(student, folder, timeout, fingerprints):
     judged = {}
 
     def judge():
+        phase = time.monotonic()
         try:
             judged["verdicts"] = _worker["judge"].grade(nb, timeout, server.put)
+            record.timing["sealed"] = round(time.monotonic() - phase, 2)
         except Exception as exc:  # it died or hung: nothing trustworthy to score with
             _worker["judge"].close()
             judged["error"] = exc

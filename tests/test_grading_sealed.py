@@ -24,7 +24,8 @@ from test_autograded import ASSIGNMENTS, COURSE, copy_course, run_nbgrader
 
 from grader import samples as make_samples
 from grader.checks import _core as core
-from grader.judge import Judge, judge_request
+from grader.course import judge_request
+from grader.judge import Judge
 
 CALL_TIMEOUT = 3.0  # seconds per call: the infinite_loop sample costs two of them
 
