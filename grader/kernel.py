@@ -1,7 +1,7 @@
 """nbgrader's notebook run, with the kernel in the worker's sandbox and the checks' verdicts from the judge.
 
 `SandboxedExecute` is nbgrader's Execute preprocessor whose kernels are forked
-by the worker's `Zygote` (grader.zygote), which runs in a bubblewrap sandbox
+by the worker's zygote (grader.zygote, a sandbox.Service), which runs in a bubblewrap sandbox
 (grader.sandbox) and is cleaned before each submission: an ordinary
 ipykernel, talking to nbclient over Unix sockets in the sandbox's scratch
 folder (the ipc transport), which work with no network at all. Timeouts
@@ -17,12 +17,10 @@ graded notebook shows the same message the judge found.
 import json
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-from multiprocessing.connection import Connection, Listener
+from multiprocessing.connection import Listener
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -44,32 +42,6 @@ def stand_in_folder(folder, assignment):
     return [(folder, REPOSITORY / "grader" / "checks")]
 
 
-class Zygote:
-    """The worker's kernel sandbox and the warm `python -m grader.zygote` in it."""
-
-    def __init__(self, box, binds):
-        ours, theirs = socket.socketpair()
-        self.proc = subprocess.Popen(
-            box.wrap([sys.executable, "-m", "grader.zygote", str(theirs.fileno())], binds=binds),
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=box.process_env())
-        theirs.close()
-        self.conn, self.lock = Connection(ours.detach()), threading.Lock()
-
-    def ask(self, op, **request):
-        """Send one request; return the answer (it warms up first: the first one waits for that)."""
-        with self.lock:
-            self.conn.send_bytes(json.dumps({"op": op, **request}).encode())
-            if not self.conn.poll(120):
-                raise RuntimeError("the kernel zygote did not answer")
-            return json.loads(self.conn.recv_bytes(2**20))
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()  # bwrap: the zygote and every kernel go with it
-            self.proc.wait()
-
-
 class ForkedKernel:
     """What jupyter_client's provisioner expects of a Popen, for a kernel the zygote forked."""
 
@@ -81,8 +53,8 @@ class ForkedKernel:
     def poll(self):
         if self.returncode is None:
             try:
-                self.returncode = self.zygote.ask("poll", pid=self.pid)["returncode"]
-            except (OSError, EOFError, RuntimeError):  # the zygote is gone, and its kernels with it
+                self.returncode = self.zygote.ask(op="poll", pid=self.pid)["returncode"]
+            except (OSError, EOFError, TimeoutError):  # the zygote is gone, and its kernels with it
                 self.returncode = -9
         return self.returncode
 
@@ -96,7 +68,7 @@ class ForkedKernel:
 
     def send_signal(self, signum):
         if self.poll() is None:
-            self.zygote.ask("signal", pid=self.pid, signum=int(signum))
+            self.zygote.ask(op="signal", pid=self.pid, signum=int(signum))
 
     def kill(self):
         self.send_signal(signal.SIGKILL)
@@ -110,7 +82,7 @@ class ZygoteProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd, **kwargs):
         zygote = current["zygote"]
-        reply = zygote.ask("fork", argv=list(cmd), env=current["env"], cwd=str(current["scratch"]))
+        reply = zygote.ask(op="fork", argv=list(cmd), env=current["env"], cwd=str(current["scratch"]))
         self.process = ForkedKernel(reply["pid"], zygote)
         self.pid, self.pgid = reply["pid"], None  # no killpg from here: the PID is the sandbox's
         self.cwd = str(current["scratch"])

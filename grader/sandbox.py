@@ -21,11 +21,15 @@ learner code runs (`check()`): grading fails closed. `--unsafe` replaces the
 sandbox with `Unsafe`, which runs learner code as the grader itself, and every
 record then says so.
 """
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from grader.course import course_dir
@@ -89,6 +93,46 @@ class Sandbox:
     def process_env(self, env=None):
         """The environment to start the wrapped command with (bwrap clears it inside)."""
         return dict(os.environ if env is None else env)
+
+
+class Service:
+    """A long-lived `python -m <module> FD` in a sandbox, spoken to in JSON over a socket pair.
+
+    The grader's one way to talk to its processes (the judge, the kernel zygote):
+    multiprocessing.connection framing, JSON both ways (never pickle: the other
+    end shares a sandbox with learner code), a timeout on every answer.
+    """
+
+    def __init__(self, box, module, binds=(), log=os.devnull):
+        ours, theirs = socket.socketpair()
+        with open(log, "a") as out:
+            self.proc = subprocess.Popen(box.wrap([sys.executable, "-m", module, str(theirs.fileno())], binds),
+                                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=out, env=box.process_env())
+        theirs.close()
+        self.module, self.conn, self.lock = module, Connection(ours.detach()), threading.Lock()
+
+    def send(self, doc):
+        self.conn.send_bytes(json.dumps(doc).encode())
+
+    def receive(self, timeout):
+        if not self.conn.poll(max(0.0, timeout)):
+            raise TimeoutError(f"{self.module} did not answer within {timeout:.0f} s")
+        return json.loads(self.conn.recv_bytes(64 * 2**20))
+
+    def ask(self, timeout=120, **doc):
+        """Send one request and return its answer (one caller at a time)."""
+        with self.lock:
+            self.send(doc)
+            return self.receive(timeout)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def close(self):
+        if self.alive():
+            self.proc.kill()  # bwrap: the process and all it left in the sandbox go with it
+            self.proc.wait()
 
 
 class Unsafe(Sandbox):

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,6 @@ import threading
 import time
 import warnings
 from math import ceil
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 import nbformat
@@ -35,70 +33,52 @@ from grader.course import (GRADED, NOT_GRADED, REPOSITORY, REVIEW, UNSAFE, Recor
                            notebook_name, questions_of, release_path, source_path)
 from grader.course import judge_request
 from grader.redact import redact_notebook, secret_lines
-from grader.sandbox import Sandbox, Unsafe
+from grader.sandbox import Sandbox, Service, Unsafe
 
-MiB = 2**20
 _worker = {}
 
 
 class JudgeProcess:
     """This worker's sealed judge: `python -m grader.judge` in its own sandbox, warm across submissions."""
 
-    def __init__(self, assignment, mem_bytes, sandbox_class, network, log):
-        self.assignment, self.mem_bytes, self.log = assignment, mem_bytes, log
-        self.sandbox_class, self.network = sandbox_class, network
-        self.proc = self.conn = None
+    def __init__(self, log):
+        self.log, self.service = log, None
 
     def start(self):
         """Start it; it warms up (imports torch, compiles the checks) while the worker goes on."""
         self.close()
-        self.scratch = Path(tempfile.mkdtemp(prefix="judge-", dir=_worker["tmp"]))
+        scratch = Path(tempfile.mkdtemp(prefix="judge-", dir=_worker["tmp"]))
         empty = Path(tempfile.mkdtemp(prefix="no-checks-", dir=_worker["tmp"]))
-        box = self.sandbox_class(self.scratch, readable=[REPOSITORY / "grader"], network=self.network,
-                                 mem_bytes=self.mem_bytes + 2 * 2**30,  # the judge, then its children
-                                 env={"GRADER_SANDBOXED": "1", "OMP_NUM_THREADS": "1"})
-        ours, theirs = socket.socketpair()
-        with open(self.log, "a") as log:
-            self.proc = subprocess.Popen(
-                box.wrap([sys.executable, "-m", "grader.judge", str(theirs.fileno())],
-                         binds=[(empty, REPOSITORY / "grader" / "checks")]),
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                env=box.process_env())
-        theirs.close()
-        self.conn = Connection(ours.detach())
-        self.conn.send_bytes(json.dumps({"judge": judge_request(self.assignment),
-                                         "mem_bytes": self.mem_bytes}).encode())
+        box = _worker["sandbox_class"](scratch, readable=[REPOSITORY / "grader"], network=_worker["network"],
+                                       mem_bytes=_worker["mem_bytes"] + 2 * 2**30,  # the judge, then a child
+                                       env={"GRADER_SANDBOXED": "1", "OMP_NUM_THREADS": "1"})
+        self.service = Service(box, "grader.judge", [(empty, REPOSITORY / "grader" / "checks")], self.log)
+        self.service.send({"judge": judge_request(_worker["assignment"]), "mem_bytes": _worker["mem_bytes"]})
         self.ready = False
-
-    def _receive(self, deadline):
-        if not self.conn.poll(max(0.0, deadline - time.monotonic())):
-            raise TimeoutError("the sealed judge did not answer in time")
-        return json.loads(self.conn.recv_bytes(64 * MiB))
 
     def wait_ready(self):
         """(Re)start it if it is not running, and wait until it has warmed up."""
-        if self.proc is None or self.proc.poll() is not None:
+        if self.service is None or not self.service.alive():
             self.start()
         if not self.ready:
-            self.ready = self._receive(time.monotonic() + 120).get("ready", False)
+            self.ready = self.service.receive(120).get("ready", False)
 
     def grade(self, nb, timeout, on_verdict):
         """The judge's verdicts on a notebook, by test cell; each is passed to on_verdict as it comes."""
         self.wait_ready()
-        self.conn.send_bytes(json.dumps({"notebook": nb, "timeout": timeout}).encode())
+        self.service.send({"notebook": nb, "timeout": timeout})
         verdicts, deadline = {}, time.monotonic() + 60 + 3 * timeout * len(questions_of(nb) or [1])
         while True:
-            answer = self._receive(deadline)
+            answer = self.service.receive(deadline - time.monotonic())
             if answer.get("done"):
                 return verdicts
             verdicts[answer["id"]] = answer
             on_verdict(answer["check"], answer)
 
     def close(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()  # bwrap: the judge and all it left go with it
-            self.proc.wait()
-        self.proc = None
+        if self.service is not None:
+            self.service.close()
+        self.service = None
 
 
 def _config(timeout):
@@ -139,7 +119,7 @@ def init_worker(assignment, mem_bytes, network, unsafe, log):
     _worker.update(assignment=assignment, mem_bytes=mem_bytes, network=network, timeout=None, tmp=tmp,
                    sandbox_class=Unsafe if unsafe else Sandbox, secrets=secret_lines(assignment),
                    stand_in=kernel.stand_in_folder(tmp / "stand-in", assignment))
-    judge = JudgeProcess(assignment, mem_bytes, _worker["sandbox_class"], network, log)
+    judge = JudgeProcess(log)
     judge.start()
     _worker["judge"] = judge
     start_zygote()  # both warm up (import torch) side by side, while this worker waits for work
@@ -153,7 +133,7 @@ def start_zygote():
     box = _worker["sandbox_class"](scratch, readable=[REPOSITORY / "grader"], network=_worker["network"],
                                    mem_bytes=_worker["mem_bytes"],
                                    env={"GRADER_SANDBOXED": "1", "OMP_NUM_THREADS": "1"})
-    kernel.current.update(zygote=kernel.Zygote(box, _worker["stand_in"]), scratch=scratch,
+    kernel.current.update(zygote=Service(box, "grader.zygote", _worker["stand_in"]), scratch=scratch,
                           env={"GRADER_VERDICTS": str(scratch / "verdicts.sock")})
 
 
@@ -274,10 +254,10 @@ def _clean_kernel_sandbox():
     """Kill what the last kernel left and empty the scratch folder (a new zygote if it was killed)."""
     zygote = kernel.current["zygote"]
     try:
-        if zygote.proc.poll() is not None:
-            raise RuntimeError("the kernel zygote was killed")
-        zygote.ask("clean", folders=[str(kernel.current["scratch"])])
-    except (OSError, EOFError, RuntimeError):  # by learner code: start afresh
+        if not zygote.alive():
+            raise EOFError("the kernel zygote was killed")
+        zygote.ask(op="clean", folders=[str(kernel.current["scratch"])])
+    except (OSError, EOFError, TimeoutError):  # by learner code: start afresh
         zygote.close()
         start_zygote()
     if _worker["sandbox_class"] is Unsafe:  # no clean() outside a sandbox: empty it from here
