@@ -317,6 +317,7 @@ def test_judge_is_unchanged_by_what_it_grades(released, judges):
 
 # ---------------------------------------------------------------- output, loops, memory
 
+@pytest.mark.slow  # runs nbgrader generate_assignment (the `released` fixture)
 def test_output_and_warnings_are_caught_and_cost_nothing(released, judges):
     """Does a right answer that warns and prints to stderr pass, with what it said kept?"""
     code = ("import sys\nimport warnings\n\n\ndef l2_penalty(params, lam):\n"
@@ -334,6 +335,7 @@ def test_output_and_warnings_are_caught_and_cost_nothing(released, judges):
     assert caught == [(UserWarning, "params is read once")]
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment (the `released` fixture)
 def test_values_come_back_with_their_exact_types(released, judges):
     """Do tuples, ints, dicts, the arguments' own tensors and learner classes come back as they were?"""
     code = ("class Groups(list):\n    pass\n\n\n"
@@ -368,6 +370,7 @@ def test_a_loop_fails_its_test_cells_within_the_time_limit(released):
         assert any("ran past" in event for event in verdicts[cell]["events"]), verdicts[cell]
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment (the `released` fixture)
 def test_a_memory_hog_fails_its_part_and_spares_the_judge(released, judges):
     """Does an 8 GB allocation fail with a memory event, leaving the judge and other parts alone?"""
     judge = judges["ps2_l2_penalty"]  # 4 GiB for each call
@@ -386,6 +389,7 @@ def test_a_memory_hog_fails_its_part_and_spares_the_judge(released, judges):
         assert any("ran out of memory" in event for event in verdicts[cell]["events"]), verdicts[cell]
 
 
+@pytest.mark.slow  # runs nbgrader generate_assignment (the `released` fixture)
 def test_a_check_that_raises_fails_its_part_only(released):
     """Does a check that crashes on what came back cost its own part, with an event, and no more?"""
     judge = Judge(judge_request("ps2_l2_penalty", COURSE))
