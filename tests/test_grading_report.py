@@ -150,7 +150,7 @@ def test_report_escapes_learner_text_and_inlines_three_figures(report):
     """Is every learner-written string escaped, and are the three figures inlined as PNG?"""
     html = report[1]["report.html"].read_text(encoding="utf-8")
     assert "<script" not in html and "<b>frank" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more" in html
     assert "&lt;b&gt;frank &amp; co" in html
     assert html.count('<img src="data:image/png;base64,') == 3
     assert "http://" not in html and "https://" not in html and "<link" not in html
