@@ -27,7 +27,7 @@ from grader.course import (GRADED, NOT_GRADED, REVIEW, Record, checks_paths, cou
 from grader.sandbox import SandboxError, check
 
 MIN_TIMEOUT = 5.0    # seconds a cell may run, at least: a busy machine slows cells down
-TIMEOUT_FACTOR = 10  # ... and at least this many times the slowest check of the instructor's notebook
+TIMEOUT_FACTOR = 10  # ... and at least this many times the judge's time on the instructor's notebook
 
 
 def nbgrader(*args):
@@ -163,7 +163,7 @@ def _grade_all(args, assignment, todo, submissions, fingerprint, out):
             slowest = pool.submit(worker.calibrate).result()
             timing_file.write_text(json.dumps({"grader": fingerprint, "slowest_cell": slowest}))
         timeout = round(max(MIN_TIMEOUT, TIMEOUT_FACTOR * slowest), 1)
-        why = (f"{TIMEOUT_FACTOR}x the slowest check of the instructor's notebook, {slowest:.2f} s, "
+        why = (f"{TIMEOUT_FACTOR}x the checks' time on the instructor's notebook, {slowest:.2f} s, "
                f"and at least {MIN_TIMEOUT:g} s")
     else:
         why = "--timeout"

@@ -138,10 +138,11 @@ def start_zygote():
 
 
 def calibrate():
-    """Seconds of the slowest check of the instructor's notebook, in this worker's warm judge.
+    """Seconds the warm judge takes over all the checks of the instructor's notebook.
 
-    The checks run there, so they are what a cell of a submission waits for
-    longest; the kernel's own cells take milliseconds.
+    The checks run there, and a test cell waits for its check's verdict, which
+    may come after every check before it: that is the longest a cell of a right
+    answer waits. The kernel's own cells take milliseconds.
     """
     nb = nbformat.read(source_path(_worker["assignment"]), as_version=4)
     _worker["judge"].wait_ready()
@@ -151,7 +152,7 @@ def calibrate():
         times.append(time.monotonic() - last[0])
         last[0] = time.monotonic()
     _worker["judge"].grade(nb, 120, arrived)
-    return max(times, default=0.0)
+    return sum(times)
 
 
 def _use_timeout(timeout):
@@ -205,6 +206,7 @@ def grade_one(student, folder, timeout, fingerprints):
             _worker["judge"].close()
             judged["error"] = exc
         server.finish()
+    _worker["judge"].wait_ready()  # after a restart: its warm-up is not the cells' time
     judging = threading.Thread(target=judge, daemon=True)
     judging.start()
     killed = threading.Event()

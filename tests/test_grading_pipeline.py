@@ -116,7 +116,7 @@ def graded(tmp_path_factory):
     except OSError:  # the port is taken: the loopback test says so
         listener.close()
         listener = None
-    before = {"checks": digest(ROOT / "grader"), "correct_loop": digest(course / "submitted" / "correct_loop")}
+    before = {"checks": digest(ROOT / "grader" / "checks"), "correct_loop": digest(course / "submitted" / "correct_loop")}
     run = grade(course)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     yield course, run, records(course), {"listener": listener, "before": before}
@@ -195,7 +195,7 @@ def test_gradebook_holds_the_final_scores_and_no_score_for_the_ungraded(graded):
 def test_learner_code_cannot_write_to_the_course_folder_or_another_learner(graded):
     """Did tamper_writes_files and hostile_other_learner leave the checks and correct_loop's files alone?"""
     course, _, found, traces = graded
-    assert digest(ROOT / "grader") == traces["before"]["checks"]
+    assert digest(ROOT / "grader" / "checks") == traces["before"]["checks"]
     assert digest(course / "submitted" / "correct_loop") == traces["before"]["correct_loop"]
     assert found["correct_loop"]["score"] == 10.0
     html_page = course / "feedback" / "correct_loop" / ASSIGNMENT / f"{ASSIGNMENT}.html"
