@@ -184,6 +184,10 @@ RULE_EXAMPLES = [
     ("torch.hub.load('someone/answers', 'model')", "network", 1),
     ("%%time\nx = 1\ntorch.allclose = max", "patch-module", 3),  # code a magic runs is read too
     ("%timeit -n 1 torch.allclose = max", "patch-module", 1),
+    ("%%capture out\nimport os\nos.system('ls')", "shell", 3),  # with the imports it makes
+    ("setattr(torch, name, max)", "dynamic-code", 1),
+    ("e = eval\ne('1 + 1')", "dynamic-code", 2),  # an alias of a built-in is that built-in
+    ("%pastebin 1-3", "network", 1),
 ]
 
 
@@ -227,6 +231,9 @@ ORDINARY = [
     "import numpy as np\nx = np.zeros(3)\nx[0] = 1",
     "import warnings\nwarnings.filterwarnings('ignore')",
     "history = [1.0, 0.5]\nhistory",  # a variable named like a magic is just a variable
+    "signal = torch.randn(3)\nsignal.mean()",  # and one named like a module is not that module
+    "def state(self):\n    return self.__dict__",  # only a module's __dict__ is flagged
+    "%who",
 ]
 
 
@@ -373,7 +380,7 @@ def test_a_broken_cell_is_named_by_its_position(tmp_path):
 def test_a_missing_file_says_there_is_no_such_file(tmp_path):
     """Does a path with no file behind it give a sentence, not an exception?"""
     nb, problem = load_submission(tmp_path / "nowhere.ipynb")
-    assert nb is None and "there is no such file" in problem
+    assert nb is None and "could not be read: No such file or directory" in problem
 
 
 def test_missing_cell_ids_are_repaired_as_nbformat_does(tmp_path):
