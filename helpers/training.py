@@ -60,6 +60,33 @@ def data_loss(outputs, y, task):
     return per_example.mean(dim=(-2, -1))
 
 
+COUNTS = ("tp", "fp", "fn", "tn")
+METRICS = ("accuracy", "precision", "recall", "f1")
+
+
+def confusion_tensor(logits, y):
+    """Count tp, fp, fn and tn of the predictions logits > 0 against y, as a tensor.
+
+    The counts stay on the logits' device: a sweep keeps one such tensor per
+    epoch and reads them all back at the end (see metrics_from_counts).
+
+    Args:
+        logits: (n, 1) from one model, or (K, n, 1) from K models.
+        y: (n, 1) labels in {0, 1}.
+    Returns:
+        an integer tensor of shape (4,), or (K, 4), in the order of COUNTS.
+    """
+    pred, true = logits > 0, (y > 0.5).expand_as(logits)
+    cells = torch.stack([pred & true, pred & ~true, ~pred & true, ~pred & ~true], dim=-1)
+    return cells.sum(dim=(-3, -2))
+
+
+def metrics_from_counts(counts):
+    """Accuracy, precision, recall and F1 (helpers.metrics.report) from four counts in COUNTS order."""
+    report = metrics.report(dict(zip(COUNTS, counts)))
+    return {k: report[k] for k in METRICS}
+
+
 def classification_metrics(logits, y):
     """Accuracy, precision, recall and F1 of the predictions logits > 0 against y.
 
@@ -69,16 +96,10 @@ def classification_metrics(logits, y):
     Returns:
         a dict of floats, or (for K models) a list of K such dicts.
     """
-    pred, true = logits > 0, (y > 0.5).expand_as(logits)
-    counts = {"tp": (pred & true), "fp": (pred & ~true), "fn": (~pred & true),
-              "tn": (~pred & ~true)}
-    counts = {k: v.sum(dim=(-2, -1)).tolist() for k, v in counts.items()}
-    keys = ("accuracy", "precision", "recall", "f1")
+    counts = confusion_tensor(logits, y).tolist()
     if logits.dim() == 2:
-        report = metrics.report(counts)
-        return {k: report[k] for k in keys}
-    reports = [metrics.report({k: v[i] for k, v in counts.items()}) for i in range(len(logits))]
-    return [{k: r[k] for k in keys} for r in reports]
+        return metrics_from_counts(counts)
+    return [metrics_from_counts(c) for c in counts]
 
 
 def make_optimizer(name, params, lr, weight_decay=0.0, momentum=0.0, nesterov=False):
