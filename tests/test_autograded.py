@@ -157,12 +157,18 @@ def build_samples(course, *args):
                    check=True, capture_output=True)
 
 
-# ps2's whole sample class is graded by make grade's pipeline (tests/test_grading_pipeline.py)
-# and every sample's checks run in seconds in tests/test_checks_samples.py; plain nbgrader
-# grades a few of them here (the right answer and one of each kind of mistake), to keep
-# `make test` under 8 minutes. ps1 and ps3 are graded whole here.
-PLAIN_SUBSET = {"ps2_l2_penalty": {"correct_loop", "correct_stacked", "unanswered", "penalty_item",
-                                 "penalty_sums_parameters", "no_zero_grad", "wd_half_factor"}}
+# Plain nbgrader grades a few samples of each assignment here (the right answers, the
+# unanswered release, two mistakes), to keep `make test` under 8 minutes: every sample's
+# checks run in seconds in tests/test_checks_samples.py, and make grade's pipeline grades
+# ps2's whole class, tamper attempts included, in tests/test_grading_pipeline.py.
+PLAIN_SUBSET = {
+    "ps1_metrics": {"correct_compact", "correct_tensors", "unanswered", "f1_arithmetic_mean",
+                    "returns_stop_epoch"},
+    "ps2_l2_penalty": {"correct_loop", "correct_stacked", "unanswered", "penalty_item",
+                       "penalty_sums_parameters"},
+    "ps3_param_groups": {"correct_loop", "correct_named", "unanswered", "weight_in_name_filter",
+                         "adam_not_adamw"},
+}
 
 
 def plain_samples(assignment):
