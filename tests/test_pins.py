@@ -1,4 +1,5 @@
 """Do the pip locks, pyproject and environment.yml pin one and the same set?"""
+import importlib.util
 import re
 import subprocess
 import sys
@@ -7,8 +8,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_environment_yml  # noqa: E402
+# scripts/ is not a package: load the script from its file, without touching sys.path.
+_spec = importlib.util.spec_from_file_location("make_environment_yml", ROOT / "scripts" / "make_environment_yml.py")
+make_environment_yml = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_environment_yml)
 
 
 def pins(lines):
