@@ -28,12 +28,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "autograded"
-from grader import samples as make_samples  # noqa: E402
+from grader import samples as sample_files  # noqa: E402
 from grader.redact import secret_lines  # noqa: E402
 from test_autograded import copy_course  # noqa: E402
 
 ASSIGNMENT = "ps2_l2_penalty"
-SAMPLES = make_samples.samples(ASSIGNMENT, pipeline=True)
+SAMPLES = sample_files.samples(ASSIGNMENT, pipeline=True)
 # Each tamper attempt and the honest answer it wraps: it must never score more.
 HONEST = {"tamper_allclose": "penalty_half_factor", "tamper_empty_cells": "unanswered",
           "tamper_patch_checks": "wd_half_factor", "tamper_always_equal": "wd_half_factor",
@@ -59,11 +59,11 @@ def course_copy(dest, samples):
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT],
                    cwd=course, env=env(), check=True, capture_output=True)
     released = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    reference = make_samples.reference_answers(ASSIGNMENT, course)
+    reference = sample_files.reference_answers(ASSIGNMENT, course)
     for sample in samples:
         out = course / "submitted" / sample.student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         out.parent.mkdir(parents=True)
-        out.write_text(make_samples.change_notebook(make_samples.fill(released, sample, reference),
+        out.write_text(sample_files.change_notebook(sample_files.fill(released, sample, reference),
                                                     sample.notebook_ops))
     return course
 

@@ -22,7 +22,7 @@ import torch
 
 from test_autograded import ASSIGNMENTS, COURSE, copy_course, run_nbgrader
 
-from grader import samples as make_samples
+from grader import samples as sample_files
 from grader.checks import _core as core
 from grader.course import judge_request
 from grader.judge import Judge
@@ -63,14 +63,14 @@ def judges():
 
 def notebook(released, assignment, sample):
     """Fill the released notebook with a sample's answers (and make its notebook changes)."""
-    filled = make_samples.fill(released[assignment], sample,
-                               make_samples.reference_answers(assignment))
-    return nbformat.reads(make_samples.change_notebook(filled, sample.notebook_ops), as_version=4)
+    filled = sample_files.fill(released[assignment], sample,
+                               sample_files.reference_answers(assignment))
+    return nbformat.reads(sample_files.change_notebook(filled, sample.notebook_ops), as_version=4)
 
 
 def with_answers(released, assignment, **answers):
     """Fill the released notebook with these answers, and the reference in the other cells."""
-    return notebook(released, assignment, make_samples.Sample("tamper", "", answers=answers))
+    return notebook(released, assignment, sample_files.Sample("tamper", "", answers=answers))
 
 
 def graded_cells(assignment):
@@ -94,7 +94,7 @@ def assert_verdicts(verdicts, expected, others_pass=True):
 # ---------------------------------------------------------------- the samples: in-kernel verdicts
 
 SAMPLES = [pytest.param(a, s.student, id=f"{a}-{s.student}")
-           for a in ASSIGNMENTS for s in make_samples.samples(a, pipeline=True)
+           for a in ASSIGNMENTS for s in sample_files.samples(a, pipeline=True)
            if not any(op == "corrupt-json" for op, _ in s.notebook_ops)  # no notebook to judge
            and not s.sandbox_only]  # hostile code: it may run only in make grade's sandbox
 
@@ -103,7 +103,7 @@ SAMPLES = [pytest.param(a, s.student, id=f"{a}-{s.student}")
 @pytest.mark.parametrize("assignment,student", SAMPLES)
 def test_sample_gets_its_declared_verdicts(released, judges, assignment, student):
     """Does the judge fail exactly the sample's expect-fail test cells, with their words?"""
-    sample = make_samples.read_sample(COURSE / "samples" / assignment / f"{student}.py")
+    sample = sample_files.read_sample(COURSE / "samples" / assignment / f"{student}.py")
     verdicts = judges[assignment].grade(notebook(released, assignment, sample))
     assert list(verdicts) == graded_cells(assignment)
     expected = ({cell: sample.expect_fail["*"] for cell in verdicts} if "*" in sample.expect_fail

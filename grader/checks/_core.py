@@ -1,10 +1,11 @@
 """What every check shares: trusted references, guarded calls, safe reading, messages.
 
-Checks run in the grading kernel, in the same Python process as the learner's
-answer cells. Each notebook's setup cell imports its checks module (in a
+Under plain `nbgrader autograde`, checks run in the grading kernel, in the same
+Python process as the learner's answer cells (under `make grade` the kernel
+gets a stand-in, and they run only in the sealed judge). Each notebook's setup cell imports its checks module (in a
 hidden block) before any answer cell runs, so every name bound here at import
 time is the real function, whatever an answer cell rebinds later. The same
-checks also run in the sealed judge (grading/sealed.py), a process learner
+checks also run in the sealed judge (grader/judge.py), a process learner
 code never runs in: there `fn` is a `Remote` stand-in, and `call` and
 `graded_alone` hand the call to it. The rules the checks follow, so that the
 grading pipeline's tamper rules can hold:
@@ -69,7 +70,7 @@ class Remote:
 
     `run(name, args, overrides)` calls the function named `name` there, with
     `overrides` (name -> reference) put into its namespace first, and returns
-    an Outcome; grading/sealed.py supplies it.
+    an Outcome; grader/judge.py supplies it.
     """
 
     def __init__(self, name, run):
