@@ -107,7 +107,6 @@ class Record:
     notes: list = field(default_factory=list)     # worth knowing, not held against the learner
     flags: list = field(default_factory=list)     # suspicious lines (grader.audit)
     diagnoses: list = field(default_factory=list)
-    containment: list = field(default_factory=list)  # UNSAFE when learner code ran unsandboxed
     submission: str = ""  # fingerprints: a change to either regrades the submission
     grader: str = ""
     seconds: float = 0.0

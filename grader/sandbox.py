@@ -1,4 +1,8 @@
-"""The one sandbox learner code runs in: bubblewrap (`bwrap`), one per submission.
+"""The one sandbox learner code runs in: bubblewrap (`bwrap`).
+
+Each worker of `make grade` has two: one for the kernels it forks, one for
+its sealed judge; both are cleaned between submissions (grader/inside.py),
+so no learner's process or file is there when the next one's code runs.
 
 `Sandbox(scratch, ...).wrap(argv)` is the command line that runs `argv`:
 
@@ -52,8 +56,6 @@ def python_roots():
 
 class Sandbox:
     """bwrap command lines for the learner code of one submission."""
-
-    description = None  # a sandboxed record says nothing about containment
 
     def __init__(self, scratch, readable=(), network=False, mem_bytes=4 * 2**30, env=None):
         self.scratch, self.readable = Path(scratch), [Path(p) for p in readable]
@@ -137,8 +139,6 @@ class Service:
 
 class Unsafe(Sandbox):
     """--unsafe: learner code runs as the grader, with its files and network. Every record says so."""
-
-    description = "graded without a sandbox"
 
     def wrap(self, argv, binds=()):
         return list(argv)

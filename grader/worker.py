@@ -123,7 +123,14 @@ def init_worker(assignment, mem_bytes, network, unsafe, log):
     judge.start()
     _worker["judge"] = judge
     start_zygote()  # both warm up (import torch) side by side, while this worker waits for work
-    atexit.register(lambda: (judge.close(), kernel.current["zygote"].close()))
+    atexit.register(_close_worker)
+
+
+def _close_worker():
+    """Stop this worker's sandboxes and remove its temporary folders."""
+    _worker["judge"].close()
+    kernel.current["zygote"].close()
+    shutil.rmtree(_worker["tmp"], ignore_errors=True)
 
 
 def start_zygote():
@@ -175,7 +182,6 @@ def grade_one(student, folder, timeout, fingerprints):
     record = Record.new(student, assignment, questions_of(release_nb), submission=fingerprints[0],
                         grader=fingerprints[1])
     if _worker["sandbox_class"] is Unsafe:
-        record.containment.append(UNSAFE)
         record.reasons.append(f"{UNSAFE} (--unsafe): learner code ran with the grader's rights")
     path = folder / notebook_name(assignment)
     nb, problem = load_submission(path) if path.exists() else (None, _missing(folder, assignment))
