@@ -1,6 +1,8 @@
 """Are the shipped banks complete and consistent, and is a broken bank reported clearly?"""
 import random
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,6 +12,8 @@ from helpers import metrics
 from helpers.quiz import BankError, bank_names, load_bank
 from helpers.quiz.bank import BANKS_DIR, coverage_problems, load_bank_file, run_snippet
 from labtools import isolated_progress  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LESSONS = ["01_overfitting_metrics", "02_weight_decay", "03_l2_by_hand", "04_param_groups"]
 
@@ -290,3 +294,16 @@ def test_lesson_banks_need_ten_questions_at_three_levels(tmp_path):
     problems = coverage_problems(load_bank_file(write_bank(tmp_path, GOOD)))
     assert any("at least 10" in p for p in problems)
     assert any("no medium or hard questions" in p for p in problems)
+
+
+def test_jsonschema_loads_without_the_slow_format_checkers_and_still_validates():
+    """Does the fast import leave out the grammar-building URI checkers, yet reject a bad bank?"""
+    import subprocess
+    code = ("import sys\n"
+            "from helpers.fast_imports import SLOW_FORMAT_CHECKERS, import_jsonschema\n"
+            "js = import_jsonschema()\n"
+            "assert not any(m in sys.modules for m in SLOW_FORMAT_CHECKERS), sys.modules.keys()\n"
+            "errors = list(js.Draft202012Validator({'type': 'object'}).iter_errors([]))\n"
+            "assert len(errors) == 1, errors\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
