@@ -171,8 +171,12 @@ def load_bank_file(path):
     return _cache[key]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects a key given twice in one mapping."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """A safe YAML loader that rejects a key given twice in one mapping.
+
+    On libyaml's C parser where PyYAML has it: the pure-Python one takes 0.11 s
+    over the five banks, the C one 0.01 s (the quiz cells of every lesson).
+    """
 
 
 def _construct_mapping(loader, node, deep=False):
