@@ -36,6 +36,24 @@ def test_every_part_has_its_stable_css_class():
         assert v.box.children[1] is v.input  # the options sit right under the prompt
 
 
+def test_questions_share_their_layouts_and_styles():
+    """Does the quiz open one Layout and one style model per kind, not one per widget?
+
+    Each model is a message from the kernel and a model in the browser: a
+    17-question quiz opened 479 before they were shared, 208 after.
+    """
+    from ipywidgets import Button, Layout
+    from ipywidgets.widgets.widget import _instances
+    before = set(_instances)
+    quiz = Quiz(LESSON, seed=0)
+    opened = [_instances[k] for k in set(_instances) - before]
+    layouts = [w for w in opened if isinstance(w, Layout)]
+    assert len(layouts) <= 4, len(layouts)
+    buttons = [b for v in quiz.views for b in v.box.children[2].children if isinstance(b, Button)]
+    assert len({id(b.layout) for b in buttons}) == len({id(b.style) for b in buttons}) == 1
+    assert len(opened) <= 13 * len(quiz.views), len(opened)
+
+
 def test_wrong_then_right_answer_gives_feedback_in_words_and_is_saved(isolated_progress):
     quiz = Quiz(LESSON, seed=0)
     v = view_of(quiz, "fraud-self-check")

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from helpers.quiz import render
 from helpers.quiz.bank import load_bank
-from helpers.quiz.answer_input import AnswerInput, button_layout, safe_grade
+from helpers.quiz.answer_input import AnswerInput, Looks, safe_grade
 from helpers.quiz.grading import REVEALED, grade, grade_reflection, reveal
 from helpers.quiz.progress import get_progress
 from helpers.quiz.schema import DIFFICULTIES
@@ -69,30 +69,31 @@ class QuestionView(AnswerInput):
     """
 
     def __init__(self, quiz, question, number, total):
-        super().__init__(question, option_order(quiz.lesson, question, quiz.seed), number, total)
-        self.quiz = quiz
-        self.check = widgets.Button(description=CHECK_LABELS.get(question.type, "Check"),
-                                    button_style="primary", tooltip="Check your answer",
-                                    layout=button_layout())
-        self.check.add_class("quiz-check")
-        self.hint_button = widgets.Button(description="Hint", tooltip="Show a hint",
-                                          layout=button_layout())
-        self.hint_button.add_class("quiz-hint-button")
+        super().__init__(question, option_order(quiz.lesson, question, quiz.seed), number, total,
+                         quiz.looks)
+        self.quiz, looks = quiz, self.looks
+
+        def button(description, tooltip, css_class, **kw):
+            b = widgets.Button(description=description, tooltip=tooltip, layout=looks.button,
+                               style=looks.button_style, **kw)
+            b.add_class(css_class)
+            return b
+        self.check = button(CHECK_LABELS.get(question.type, "Check"), "Check your answer",
+                            "quiz-check", button_style="primary")
+        self.hint_button = button("Hint", "Show a hint", "quiz-hint-button")
         buttons = [self.check, self.hint_button]
         if question.scored:
-            self.reveal_button = widgets.Button(description="Show answer",
-                                                tooltip="Give up and see the answer",
-                                                layout=button_layout())
-            self.reveal_button.add_class("quiz-reveal")
+            self.reveal_button = button("Show answer", "Give up and see the answer", "quiz-reveal")
             self.reveal_button.on_click(self._on_reveal)
             buttons.append(self.reveal_button)
-        self.hint = widgets.HTML("")
+        self.hint = widgets.HTML("", **looks.html)
         self.hint.add_class("quiz-hint")
-        self.feedback = widgets.HTML("")
+        self.feedback = widgets.HTML("", **looks.html)
         self.feedback.add_class("quiz-feedback")
         self.check.on_click(self._on_check)
         self.hint_button.on_click(self._on_hint)
-        self.box = self.question_box([widgets.HBox(buttons), self.hint, self.feedback])
+        self.box = self.question_box([widgets.HBox(buttons, layout=looks.box), self.hint,
+                                      self.feedback])
 
     # -- actions -----------------------------------------------------------
     def _show(self, result, saved=False):
@@ -145,6 +146,7 @@ class Quiz(render.DisplayedOnce):
         self.seed = self.progress.learner_seed() if seed is None else seed
         self.questions = select_questions(self.bank, n, difficulty, self.seed)
         total = len(self.questions)
+        self.looks = Looks()
         self.views = [QuestionView(self, q, i, total) for i, q in enumerate(self.questions, 1)]
         subset = ""
         if total < len(self.bank.questions):
@@ -153,13 +155,13 @@ class Quiz(render.DisplayedOnce):
         intro = render.text_html(self.bank.intro) if self.bank.intro else ""
         header = widgets.HTML(f"{render.STYLE}<h3 class='quiz-title'>"
                               f"{html.escape(self.bank.title)}</h3>"
-                              f"{intro}{subset}")
-        self.notice = widgets.HTML("")
+                              f"{intro}{subset}", **self.looks.html)
+        self.notice = widgets.HTML("", **self.looks.html)
         self.notice.add_class("quiz-notice")
-        self.score_line = widgets.HTML("")
+        self.score_line = widgets.HTML("", **self.looks.html)
         self.score_line.add_class("quiz-score")
         self.widget = widgets.VBox([header, self.notice, *[v.box for v in self.views],
-                                    self.score_line])
+                                    self.score_line], layout=self.looks.box)
         self.widget.add_class("quiz")
         saved = self.progress.entries(lesson)
         for view in self.views:
