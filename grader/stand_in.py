@@ -1,10 +1,8 @@
 """Stand-in for an assignment's checks in `make grade`'s sandboxed kernel (see grader/kernel.py).
 
-The checks themselves run in the sealed judge; their source is not in this
-sandbox. `_grader.check_<part>(fn)` asks the grader for the judge's verdict on
-that part and returns it as a check would: None when the part passed, else
-the message for the learner. Learner code can call or replace these: the
-judge's verdict decides the points either way.
+The checks run in the sealed judge; their source is not in this sandbox. `_grader.check_<part>(fn)`
+returns the judge's verdict on that part as a check would: None when it passed, else the message.
+Learner code can call or replace these: the judge's verdict decides the points either way.
 """
 import json
 import os
@@ -20,7 +18,5 @@ def __getattr__(name):
     def check(fn):
         with Client(os.environ["GRADER_VERDICTS"], family="AF_UNIX") as conn:
             conn.send_bytes(name.encode())
-            if not conn.poll(WAIT):
-                return "the grader's sealed re-check did not answer"
-            return json.loads(conn.recv_bytes())
+            return json.loads(conn.recv_bytes()) if conn.poll(WAIT) else "the grader's sealed re-check did not answer"
     return check
