@@ -1,12 +1,8 @@
-"""The course folder's layout, a submission's statuses and record, and which cells are learner code.
-
-Every other module of the grader asks this one: where a notebook is, what a
-status means, what a record holds, which cells a learner wrote.
-"""
+"""The course folder's layout, a submission's statuses and record, and which cells are learner code."""
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,44 +13,37 @@ STATUSES = (GRADED, REVIEW, NOT_GRADED)
 UNSAFE = "graded without a sandbox"  # said in every record, report row and export line of --unsafe
 REPOSITORY = Path(__file__).resolve().parents[1]
 CHECK_CALL = re.compile(r"_grader\.(check_\w+)\((\w+)\)")
-HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?",
-                          re.S | re.M)
+HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?", re.S | re.M)
 
 
 def course_dir():
-    """The nbgrader course folder: $GRADER_COURSE, else the current folder if it holds
-    nbgrader_config.py (as nbgrader itself assumes), else this repository's autograded/."""
+    """$GRADER_COURSE, else the current folder if it holds nbgrader_config.py, else autograded/."""
     if os.environ.get("GRADER_COURSE"):
         return Path(os.environ["GRADER_COURSE"]).resolve()
     return Path.cwd().resolve() if Path("nbgrader_config.py").is_file() else REPOSITORY / "autograded"
 
 
-def notebook_name(assignment):
-    return f"{assignment}.ipynb"
-
-
 def source_path(assignment, course=None):
-    return (course or course_dir()) / "source" / assignment / notebook_name(assignment)
+    return (course or course_dir()) / "source" / assignment / f"{assignment}.ipynb"
 
 
 def release_path(assignment, course=None):
-    return (course or course_dir()) / "release" / assignment / notebook_name(assignment)
+    return (course or course_dir()) / "release" / assignment / f"{assignment}.ipynb"
 
 
-def out_dir(assignment, course=None):
+def out_dir(assignment):
     """Where `make grade` writes records and reports."""
-    return (course or course_dir()) / "grading_out" / assignment
+    return course_dir() / "grading_out" / assignment
 
 
-def feedback_notes_path(assignment, student, course=None):
+def feedback_notes_path(assignment, student):
     """Why a cell that shows no error in a learner's feedback scored 0 (written by `make grade`)."""
-    return out_dir(assignment, course) / "feedback_notes" / f"{student}.json"
+    return out_dir(assignment) / "feedback_notes" / f"{student}.json"
 
 
 def checks_paths(assignment):
     """The check modules of an assignment: the shared core and its own."""
-    folder = REPOSITORY / "grader" / "checks"
-    return [folder / "_core.py", folder / f"{assignment}.py"]
+    return [REPOSITORY / "grader" / "checks" / f"{name}.py" for name in ("_core", assignment)]
 
 
 def nbgrader_meta(cell):
@@ -77,10 +66,10 @@ def cell_source(cell):
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def questions_of(release_nb):
+def questions_of(nb):
     """(grade_id, points) of the graded test cells, in notebook order."""
     return [(nbgrader_meta(c)["grade_id"], float(nbgrader_meta(c)["points"]))
-            for c in release_nb.cells if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("points")]
+            for c in nb.cells if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("points")]
 
 
 @dataclass
@@ -115,55 +104,23 @@ class Record:
 
     @classmethod
     def new(cls, student, assignment, questions, **kw):
-        return cls(student, assignment, sum(p for _, p in questions),
-                   [CellResult(q, p) for q, p in questions], **kw)
+        return cls(student, assignment, sum(p for _, p in questions), [CellResult(*q) for q in questions], **kw)
 
-    @classmethod
-    def from_dict(cls, data):
-        known = {f.name for f in fields(cls)}
-        record = cls(**{k: v for k, v in data.items() if k in known})
-        record.cells = [CellResult(**c) if isinstance(c, dict) else c for c in record.cells]
-        return record
-
-    def to_dict(self):
-        return asdict(self)
-
-    def path(self, course=None):
-        return out_dir(self.assignment, course) / "records" / f"{self.student}.json"
-
-    def write(self, course=None):
-        """Write atomically: a crash leaves the old record or the new one, never half of one."""
-        path = self.path(course)
+    def write(self):
+        """Atomically: a crash leaves the old record or the new one, never half of one."""
+        path = out_dir(self.assignment) / "records" / f"{self.student}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        os.replace(tmp, path)
-
-
-def read_record(assignment, student, course=None):
-    try:
-        return Record.from_dict(json.loads((out_dir(assignment, course) / "records" / f"{student}.json")
-                                           .read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
+        path.with_name(f".{path.name}.tmp").write_text(json.dumps(asdict(self), indent=1))
+        os.replace(path.with_name(f".{path.name}.tmp"), path)
 
 
 def judge_request(assignment, course=None):
-    """What a judge needs of an assignment: its checks' source, the setup code, the graded parts.
-
-    Read here, outside the sandbox; the judge gets them over its connection.
-    Parts are (test cell, check function, learner function), from the hidden
-    blocks of the source notebook; the solutions never leave this process.
-    """
-    source = nbformat.read(source_path(assignment, course), as_version=4)
-    setup, parts = "", []
-    for cell in source.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade_id") == "setup":
-            setup = HIDDEN_BLOCK.sub("", cell.source)
-        hidden = HIDDEN_BLOCK.search(cell.source)
-        found = CHECK_CALL.search(hidden.group(0)) if hidden else None
-        if meta.get("grade") and meta.get("points", 0) > 0 and found:
-            parts.append([meta["grade_id"], found.group(1), found.group(2)])
+    """What the judge gets over its connection (no file of them is in its sandbox): the checks'
+    source, the setup code, the graded parts (test cell, check, learner function). Never the solutions."""
+    cells = nbformat.read(source_path(assignment, course), as_version=4).cells
+    setup = [HIDDEN_BLOCK.sub("", c.source) for c in cells if nbgrader_meta(c).get("grade_id") == "setup"]
+    parts = [[nbgrader_meta(c)["grade_id"], *found.groups()] for c in cells
+             if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("points", 0) > 0
+             and (hidden := HIDDEN_BLOCK.search(c.source)) and (found := CHECK_CALL.search(hidden.group(0)))]
     checks = [[f"grader.checks.{path.stem}", path.read_text()] for path in checks_paths(assignment)]
-    return {"assignment": assignment, "checks": checks, "setup": setup, "parts": parts}
+    return {"assignment": assignment, "checks": checks, "setup": (setup or [""])[-1], "parts": parts}

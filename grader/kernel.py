@@ -1,56 +1,30 @@
-"""nbgrader's notebook run, with the kernel in the worker's sandbox and the checks' verdicts from the judge.
+"""nbgrader's notebook run, in ipykernels the worker's zygote forks in its sandbox (grader.zygote).
 
-`SandboxedExecute` is nbgrader's Execute preprocessor whose kernels are forked
-by the worker's zygote (grader.zygote, a sandbox.Service), which runs in a bubblewrap sandbox
-(grader.sandbox) and is cleaned before each submission: an ordinary
-ipykernel, talking to nbclient over Unix sockets in the sandbox's scratch
-folder (the ipc transport), which work with no network at all. Timeouts
-interrupt the kernel with a message on its control channel; the zygote
-signals and reaps it, the kernel's PID being the sandbox's own.
-
-The kernel never sees the checks. In its sandbox `grader/checks/` holds
-`stand_in.py` under each assignment's name; a hidden test cell's
-`_grader.check_<part>(fn)` asks the `VerdictServer` over a Unix socket, which
-answers with the sealed judge's verdict for that check (grader.judge), so the
-graded notebook shows the same message the judge found.
+They talk over Unix sockets in its scratch folder (no network needed). They never see the checks:
+`grader/checks/<assignment>.py` is `stand_in.py` there, which asks the `VerdictServer` for the judge's verdicts.
 """
+import asyncio
 import json
-import shutil
-import signal
-import subprocess
 import threading
-import time
+from contextlib import suppress
 from multiprocessing.connection import Listener
-from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from nbgrader.preprocessors import Execute
 
-from grader.course import REPOSITORY
-
-STAND_IN = Path(__file__).with_name("stand_in.py")
-current = {}  # this worker's zygote, and the scratch folder and kernel env of the submission it grades now
+zygote = None  # this worker's (a sandbox.Service), set by grader.worker
 
 
-def stand_in_folder(folder, assignment):
-    """A `grader/checks` for the kernel: the stand-in module under the assignment's name."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "__init__.py").write_text("")
-    shutil.copy(STAND_IN, folder / f"{assignment}.py")
-    return [(folder, REPOSITORY / "grader" / "checks")]
+class ZygoteProvisioner(LocalProvisioner):
+    """A kernel the zygote forks; its PID is the sandbox's, so every signal goes through the zygote."""
 
+    async def launch_kernel(self, cmd, **kw):
+        self.zygote, self.returncode, self.cwd = zygote, None, str(zygote.box.scratch)
+        self.process = self.pid = zygote.ask(op="fork", argv=list(cmd), cwd=self.cwd, env={
+            "GRADER_VERDICTS": str(zygote.box.scratch / "verdicts.sock")})["pid"]
+        return self.connection_info
 
-class ForkedKernel:
-    """What jupyter_client's provisioner expects of a Popen, for a kernel the zygote forked."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, pid, zygote):
-        self.pid, self.zygote, self.returncode = pid, zygote, None
-
-    def poll(self):
+    async def poll(self):
         if self.returncode is None:
             try:
                 self.returncode = self.zygote.ask(op="poll", pid=self.pid)["returncode"]
@@ -58,66 +32,33 @@ class ForkedKernel:
                 self.returncode = -9
         return self.returncode
 
-    def wait(self, timeout=None):
-        deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
-        while self.poll() is None:
-            if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
-            time.sleep(0.02)
+    async def wait(self):
+        while await self.poll() is None:
+            await asyncio.sleep(0.02)
+        self.process = None
         return self.returncode
 
-    def send_signal(self, signum):
-        if self.poll() is None:
-            self.zygote.ask(op="signal", pid=self.pid, signum=int(signum))
-
-    def kill(self):
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self):
-        self.send_signal(signal.SIGTERM)
-
-
-class ZygoteProvisioner(LocalProvisioner):
-    """Kernels forked by the worker's zygote, in its sandbox, working in its scratch folder."""
-
-    async def launch_kernel(self, cmd, **kwargs):
-        zygote = current["zygote"]
-        reply = zygote.ask(op="fork", argv=list(cmd), env=current["env"], cwd=str(current["scratch"]))
-        self.process = ForkedKernel(reply["pid"], zygote)
-        self.pid, self.pgid = reply["pid"], None  # no killpg from here: the PID is the sandbox's
-        self.cwd = str(current["scratch"])
-        current.setdefault("processes", []).append(self.process)  # for the worker's watchdog
-        return self.connection_info
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager on the ipc transport, forked by the zygote, interrupted by message."""
-
-    async def _async_pre_start_kernel(self, **kw):
-        self.kernel_spec.interrupt_mode = "message"
-        self.transport, self.ip = "ipc", str(current["scratch"] / "kernel")
-        self.connection_file = str(current["scratch"] / "kernel.json")
-        if self.provisioner is None:
-            self.provisioner = ZygoteProvisioner(kernel_id=self.kernel_id or "sandboxed",
-                                                 kernel_spec=self.kernel_spec, parent=self)
-        return await super()._async_pre_start_kernel(**kw)
+    async def send_signal(self, signum):
+        if await self.poll() is None:
+            with suppress(OSError, EOFError, TimeoutError):
+                self.zygote.ask(op="signal", pid=self.pid, signum=int(signum))
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute preprocessor, running each notebook in the submission's sandbox."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs["kernel_manager_class"] = SandboxedKernelManager
-        super().__init__(*args, **kwargs)
+    def create_kernel_manager(self):  # nbgrader's Execute, the kernel forked by the zygote, interrupted by message
+        km, scratch = super().create_kernel_manager(), zygote.box.scratch
+        km.transport, km.ip, km.connection_file = "ipc", str(scratch / "kernel"), str(scratch / "kernel.json")
+        km.kernel_spec.interrupt_mode = "message"
+        km.provisioner = ZygoteProvisioner(kernel_id="sandboxed", kernel_spec=km.kernel_spec, parent=km)
+        return km
 
 
 class VerdictServer:
     """Answers the kernel's stand-in checks: `check_<part>` -> the judge's message (None: passed)."""
 
     def __init__(self, path, timeout):
-        self.listener = Listener(str(path), family="AF_UNIX")
-        self.verdicts, self.finished, self.timeout = {}, False, timeout
-        self.changed = threading.Condition()
+        self.listener, self.timeout = Listener(str(path), family="AF_UNIX"), timeout
+        self.verdicts, self.changed = {}, threading.Condition()
         threading.Thread(target=self._serve, daemon=True).start()
 
     def put(self, check, verdict):
@@ -127,32 +68,22 @@ class VerdictServer:
 
     def finish(self):
         """No more verdicts come: questions about others get an answer now."""
-        with self.changed:
-            self.finished = True
-            self.changed.notify_all()
+        self.put(None, None)
 
     def _serve(self):
-        while True:
-            try:
-                conn = self.listener.accept()
-            except OSError:  # closed
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+        with suppress(OSError):  # closed
+            while True:
+                threading.Thread(target=self._answer, args=(self.listener.accept(),), daemon=True).start()
 
     def _answer(self, conn):
-        with conn:
-            try:
-                if not conn.poll(self.timeout):
-                    return
+        with conn, suppress(OSError, EOFError, UnicodeDecodeError):
+            if conn.poll(self.timeout):
                 check = conn.recv_bytes(200).decode()  # learner code may connect too: read little
                 with self.changed:
-                    self.changed.wait_for(lambda: check in self.verdicts or self.finished, self.timeout)
+                    self.changed.wait_for(lambda: check in self.verdicts or None in self.verdicts, self.timeout)
                     verdict = self.verdicts.get(check)
-                message = ("the grader's sealed re-check has no verdict for this part" if verdict is None
-                           else verdict["message"])
-                conn.send_bytes(json.dumps(message).encode())
-            except (OSError, EOFError, UnicodeDecodeError):
-                pass
+                conn.send_bytes(json.dumps("the grader's sealed re-check has no verdict for this part"
+                                           if verdict is None else verdict["message"]).encode())
 
     def close(self):
         self.finish()

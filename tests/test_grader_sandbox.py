@@ -24,7 +24,7 @@ def run_inside(tmp_path, code, **kwargs):
     scratch.mkdir(exist_ok=True)
     box = Sandbox(scratch, readable=[REPOSITORY / "grader"], **kwargs)
     return subprocess.run(box.wrap([sys.executable, "-c", textwrap.dedent(code)]), capture_output=True,
-                          text=True, timeout=60, env=box.process_env({**os.environ, "SECRET_TOKEN": "s3cret"}))
+                          text=True, timeout=60, env={**os.environ, "SECRET_TOKEN": "s3cret"})
 
 
 def test_the_sandbox_starts_here_and_contains():
