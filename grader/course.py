@@ -13,7 +13,8 @@ STATUSES = (GRADED, REVIEW, NOT_GRADED)
 UNSAFE = "graded without a sandbox"  # said in every record, report row and export line of --unsafe
 REPOSITORY = Path(__file__).resolve().parents[1]
 CHECK_CALL = re.compile(r"_grader\.(check_\w+)\((\w+)\)")
-HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?", re.S | re.M)
+HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$\n?",
+                          re.S | re.M)
 
 
 def course_dir():
@@ -99,12 +100,12 @@ class Record:
     submission: str = ""  # fingerprints: a change to either regrades the submission
     grader: str = ""
     seconds: float = 0.0
-    timing: dict = field(default_factory=dict)
     graded_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @classmethod
     def new(cls, student, assignment, questions, **kw):
-        return cls(student, assignment, sum(p for _, p in questions), [CellResult(*q) for q in questions], **kw)
+        cells = [CellResult(*question) for question in questions]
+        return cls(student, assignment, sum(cell.max_points for cell in cells), cells, **kw)
 
     def write(self):
         """Atomically: a crash leaves the old record or the new one, never half of one."""

@@ -1,8 +1,7 @@
 """Grade every submission of an assignment: `make grade ASSIGNMENT=<name>` (autograded/README.md).
 
 No sandbox, no grading. Worker processes (grader.worker) grade new or changed submissions; a record
-is written when its submission is done, so the next run grades only what a stopped one left.
-"""
+is written when its submission is done, so the next run grades only what a stopped one left."""
 import argparse
 import hashlib
 import json
@@ -19,8 +18,8 @@ import nbformat
 from tqdm import tqdm
 
 from grader import worker
-from grader.course import (GRADED, NOT_GRADED, REVIEW, Record, checks_paths, course_dir, out_dir, questions_of,
-                           release_path, source_path)
+from grader.course import (GRADED, NOT_GRADED, REVIEW, Record, checks_paths, course_dir, out_dir,
+                           questions_of, release_path, source_path)
 from grader.report import load_records, write_reports
 from grader.sandbox import SandboxError, check
 
@@ -29,14 +28,16 @@ TIMEOUT_FACTOR = 10  # ... and at least this many times the judge's time on the 
 
 
 def nbgrader(*args):
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir(), capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir(),
+                          capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"nbgrader {args[0]} failed:\n{done.stdout}{done.stderr}")
 
 
 def sha256_of(*paths):
-    return hashlib.sha256(b"".join(path.name.encode() + (path.read_bytes() if path.is_file() else b"<missing>")
-                                   for path in map(Path, paths))).hexdigest()
+    contents = (path.name.encode() + (path.read_bytes() if path.is_file() else b"<missing>")
+                for path in map(Path, paths))
+    return hashlib.sha256(b"".join(contents)).hexdigest()
 
 
 def parse_size(text):
@@ -64,20 +65,23 @@ def run(args):
         print(f"release/{assignment} is missing: running nbgrader generate_assignment {assignment}")
         nbgrader("generate_assignment", assignment)
     if args.zip:  # nbgrader's zip_collect reads downloaded/<assignment>/archive (nbgrader_config.py)
-        (course / "downloaded" / assignment / "archive").mkdir(parents=True, exist_ok=True)
-        shutil.copy(args.zip, course / "downloaded" / assignment / "archive" / Path(args.zip).name)
+        archive = course / "downloaded" / assignment / "archive"
+        archive.mkdir(parents=True, exist_ok=True)
+        shutil.copy(args.zip, archive / Path(args.zip).name)
         nbgrader("zip_collect", assignment, "--force")
         print(f"Collected {Path(args.zip).name} into submitted/ with nbgrader zip_collect.")
-    submissions = {p.parent.name: p for p in sorted((course / "submitted").glob(f"*/{assignment}")) if p.is_dir()}
+    submissions = {p.parent.name: p for p in sorted((course / "submitted").glob(f"*/{assignment}"))
+                   if p.is_dir()}
     if not submissions:
         raise SystemExit(f"No submissions in {course / 'submitted'}/<student>/{assignment}/. "
                          f"Put them there, or pass ZIP=<LMS download>.")
     # Anything that decides a grade changes it, and then every submission is regraded.
     fingerprint = sha256_of(source_path(assignment), release_path(assignment), *checks_paths(assignment),
-                            course / "nbgrader_config.py", *sorted(Path(__file__).parent.glob("*.py"))) \
-        + ("-unsafe" if args.unsafe else "")
-    out, prints = out_dir(assignment), {s: (sha256_of(f / f"{assignment}.ipynb", f / "timestamp.txt"), fingerprint)
-                                        for s, f in submissions.items()}
+                            course / "nbgrader_config.py", *sorted(Path(__file__).parent.glob("*.py")))
+    fingerprint += "-unsafe" if args.unsafe else ""
+    out, prints = out_dir(assignment), {}
+    for student, folder in submissions.items():
+        prints[student] = sha256_of(folder / f"{assignment}.ipynb", folder / "timestamp.txt"), fingerprint
 
     def recorded(student):  # the fingerprints in its record, if it has a readable one
         with suppress(OSError, ValueError, AttributeError):
@@ -104,9 +108,9 @@ def run(args):
 
 def grade_all(args, todo, questions, fingerprint, out):
     """Grade `todo` (student -> (folder, fingerprints)) in a pool of workers, writing each record."""
+    settings = args.assignment, parse_size(args.mem), args.network, args.unsafe, out / "judge.log"
     pool = ProcessPoolExecutor(min(args.jobs, len(todo)), mp_context=get_context("spawn"),
-                               initializer=worker.init_worker, initargs=(
-                                   args.assignment, parse_size(args.mem), args.network, args.unsafe, out / "judge.log"))
+                               initializer=worker.init_worker, initargs=settings)
     timeout, why = args.timeout, "--timeout"
     if timeout is None:
         cached = json.loads((out / "timing.json").read_text()) if (out / "timing.json").exists() else {}
@@ -120,7 +124,7 @@ def grade_all(args, todo, questions, fingerprint, out):
     print(f"Cell time limit {timeout:g} s ({why}); memory cap {args.mem} per kernel; "
           f"network {'on' if args.network else 'off'} for learner code; "
           f"{'NO SANDBOX (--unsafe)' if args.unsafe else 'each submission in its own bubblewrap sandbox'}.")
-    done = 0
+    done, width = 0, len(str(len(todo)))
     with tqdm(total=len(todo), unit="submission", disable=None, leave=False) as bar:
         try:
             futures = {pool.submit(worker.grade_one, s, folder, timeout, fingerprints): s
@@ -128,15 +132,16 @@ def grade_all(args, todo, questions, fingerprint, out):
             for done, future in enumerate(as_completed(futures), 1):
                 try:
                     record = future.result()
-                except Exception as exc:  # a worker crashed: say so (it is regraded next run), grade the others
+                except Exception as exc:  # a worker crashed: say so (regraded next run), grade the others
                     record = Record.new(futures[future], args.assignment, questions, grader="crashed",
                                         reasons=[f"grading crashed: {exc!r}"])
                 record.write()
                 bar.update()
                 score = "" if record.score is None else f"{record.score:g}/{record.max_score:g}"
                 why = f": {record.reasons[0]}" if record.reasons and record.status != GRADED else ""
-                bar.write(f"[{done:>{len(str(len(todo)))}}/{len(todo)}] {record.student:<28} {score:>7}  "
-                          f"{record.status}{why if len(why) <= 110 else why[:107] + '...'}  ({record.seconds:.1f} s)")
+                why = why if len(why) <= 110 else why[:107] + "..."
+                bar.write(f"[{done:>{width}}/{len(todo)}] {record.student:<28} {score:>7}  "
+                          f"{record.status}{why}  ({record.seconds:.1f} s)")
         except KeyboardInterrupt:
             bar.close()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -150,11 +155,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="make grade", description=__doc__.splitlines()[0])
     add = parser.add_argument
     add("assignment")
-    add("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: one per core)")
+    add("--jobs", type=int, default=os.cpu_count() or 1,
+        help="submissions graded at once (default: one per core)")
     add("--force", action="store_true", help="regrade unchanged submissions too")
     add("--zip", help="an LMS download (zip) to collect into submitted/ first")
     add("--mem", default="4G", help="memory cap per kernel (default 4G)")
     add("--network", action="store_true", help="let learner code use the network")
     add("--timeout", type=float, help="seconds per cell (default: measured on the instructor's notebook)")
-    add("--unsafe", action="store_true", help="grade without a sandbox when none can be made (every record says so)")
+    add("--unsafe", action="store_true",
+        help="grade without a sandbox when none can be made (every record says so)")
     return run(parser.parse_args(argv))

@@ -1,8 +1,7 @@
 """nbgrader's notebook run, in ipykernels the worker's zygote forks in its sandbox (grader.zygote).
 
 They talk over Unix sockets in its scratch folder (no network needed). They never see the checks:
-`grader/checks/<assignment>.py` is `stand_in.py` there, which asks the `VerdictServer` for the judge's verdicts.
-"""
+their `grader/checks/<assignment>.py` is `stand_in.py`, asking the `VerdictServer` for verdicts."""
 import asyncio
 import json
 import threading
@@ -44,10 +43,11 @@ class ZygoteProvisioner(LocalProvisioner):
                 self.zygote.ask(op="signal", pid=self.pid, signum=int(signum))
 
 
-class SandboxedExecute(Execute):
-    def create_kernel_manager(self):  # nbgrader's Execute, the kernel forked by the zygote, interrupted by message
+class SandboxedExecute(Execute):  # nbgrader's Execute; the zygote forks its kernel, interrupted by message
+    def create_kernel_manager(self):
         km, scratch = super().create_kernel_manager(), zygote.box.scratch
-        km.transport, km.ip, km.connection_file = "ipc", str(scratch / "kernel"), str(scratch / "kernel.json")
+        km.transport, km.ip = "ipc", str(scratch / "kernel")
+        km.connection_file = str(scratch / "kernel.json")
         km.kernel_spec.interrupt_mode = "message"
         km.provisioner = ZygoteProvisioner(kernel_id="sandboxed", kernel_spec=km.kernel_spec, parent=km)
         return km
@@ -66,10 +66,6 @@ class VerdictServer:
             self.verdicts[check] = verdict
             self.changed.notify_all()
 
-    def finish(self):
-        """No more verdicts come: questions about others get an answer now."""
-        self.put(None, None)
-
     def _serve(self):
         with suppress(OSError):  # closed
             while True:
@@ -80,11 +76,12 @@ class VerdictServer:
             if conn.poll(self.timeout):
                 check = conn.recv_bytes(200).decode()  # learner code may connect too: read little
                 with self.changed:
-                    self.changed.wait_for(lambda: check in self.verdicts or None in self.verdicts, self.timeout)
+                    self.changed.wait_for(lambda: check in self.verdicts or None in self.verdicts,
+                                          self.timeout)  # None: no more verdicts come
                     verdict = self.verdicts.get(check)
                 conn.send_bytes(json.dumps("the grader's sealed re-check has no verdict for this part"
                                            if verdict is None else verdict["message"]).encode())
 
     def close(self):
-        self.finish()
+        self.put(None, None)  # no more verdicts come: questions about other checks get their answer now
         self.listener.close()

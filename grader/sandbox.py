@@ -1,12 +1,10 @@
 """The one sandbox learner code runs in, bubblewrap (`bwrap`), and the one way to talk into it.
 
-`Sandbox(scratch, ...).wrap(argv)`: argv as uid 65534 without capabilities, in its own
-user, PID, network, IPC, UTS and cgroup namespaces, killed with the grader; read-only
-/usr, /etc (no password hashes), the Python environment and `readable`; writable
-`scratch` ($HOME) and a private /tmp; a memory cap (MemoryError past it); a cleared
-environment. Not there: the course folder (checks, solutions, submissions, gradebook)
-and any home. bwrap starts nothing unless all of it is in place: grading fails closed.
-"""
+`Sandbox(scratch, ...).wrap(argv)`: argv as uid 65534 without capabilities, in its own user, PID, network,
+IPC, UTS and cgroup namespaces, killed with the grader; read-only /usr, /etc (no password hashes), the
+Python environment and `readable`; writable `scratch` ($HOME) and a private /tmp; a memory cap (MemoryError
+past it); a cleared environment. Not there: the course folder (checks, solutions, submissions, gradebook)
+and any home. bwrap starts nothing unless all of it is in place: grading fails closed."""
 import json
 import os
 import shutil
@@ -43,8 +41,8 @@ class Sandbox:
         if self.unsafe:
             return list(argv)
         args = ["prlimit", f"--as={int(self.mem_bytes)}", "--core=0", "--", shutil.which("bwrap") or "bwrap",
-                "--unshare-all", "--die-with-parent", "--new-session", "--uid", str(NOBODY), "--gid", str(NOBODY),
-                "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+                "--unshare-all", "--die-with-parent", "--new-session", "--uid", str(NOBODY),
+                "--gid", str(NOBODY), "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"] + ["--share-net"] * self.network
         for secret in ("/etc/shadow", "/etc/gshadow", "/etc/sudoers"):
             if os.path.exists(secret):
@@ -57,9 +55,9 @@ class Sandbox:
         pythons = sorted({Path(p).resolve() for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)})
         for outside, inside in [*((p, p) for p in pythons + self.readable), *binds]:
             args += ["--ro-bind", str(outside), str(inside)]
-        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.scratch,
-               "TMPDIR": "/tmp", "MPLCONFIGDIR": self.scratch / ".matplotlib", "OMP_NUM_THREADS": 1,
-               "GRADER_SANDBOXED": 1}
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
+               "HOME": self.scratch, "TMPDIR": "/tmp", "MPLCONFIGDIR": self.scratch / ".matplotlib",
+               "OMP_NUM_THREADS": 1, "GRADER_SANDBOXED": 1}
         args += ["--bind", str(self.scratch), str(self.scratch), "--chdir", str(self.scratch), "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, str(value)]
@@ -76,17 +74,18 @@ class Service:
         self.warm(wait=False)  # it warms up (imports torch) while the worker goes on
 
     def warm(self, wait=True):
-        """Start it afresh if it is not running (learner code may kill it); wait until it answers `hello`."""
+        """Start it afresh unless it runs (learner code may kill it); wait until it answers `hello`."""
         if not self.alive():
             shutil.rmtree(self.box.scratch, ignore_errors=True)  # nothing a killed one left stays
             self.box.scratch.mkdir(parents=True)
             ours, theirs = socket.socketpair()
             argv = self.box.wrap([sys.executable, "-m", self.module, str(theirs.fileno())], self.binds)
-            # bwrap sets the environment inside; unsafe, without GRADER_SANDBOXED clean() leaves this machine be
-            env = {k: v for k, v in os.environ.items() if k != "GRADER_SANDBOXED"} if self.box.unsafe else None
+            # bwrap sets the environment inside; unsafe, no GRADER_SANDBOXED: clean() leaves this machine be
+            env = None if not self.box.unsafe else {
+                name: value for name, value in os.environ.items() if name != "GRADER_SANDBOXED"}
             with open(self.log, "a") as out:
-                self.proc = subprocess.Popen(argv, pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
-                                             stdout=out, stderr=out)
+                self.proc = subprocess.Popen(argv, pass_fds=[theirs.fileno()], env=env,
+                                             stdin=subprocess.DEVNULL, stdout=out, stderr=out)
             theirs.close()
             self.conn, self.ready = Connection(ours.detach()), self.hello is None
             if self.hello is not None:
@@ -125,8 +124,9 @@ def check(network=False):
     probe = (f"import os, socket\nassert os.getuid() == {NOBODY}, 'uid %d' % os.getuid()\n"
              f"assert not os.path.exists({str(course_dir())!r}), 'the course folder is visible'\n"
              f"if os.access({sys.prefix!r}, os.W_OK): raise SystemExit('the environment is writable')\n"
-             "s = socket.socket()\ns.settimeout(1)\n" + ("" if network else
-             "if s.connect_ex(('1.1.1.1', 53)) == 0: raise SystemExit('the network is on')\n"))
+             "s = socket.socket()\ns.settimeout(1)\n")
+    if not network:
+        probe += "if s.connect_ex(('1.1.1.1', 53)) == 0: raise SystemExit('the network is on')\n"
     with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as scratch:
         try:
             done = subprocess.run(Sandbox(scratch, network=network).wrap([sys.executable, "-I", "-c", probe]),

@@ -1,8 +1,6 @@
-"""Grade one submission, in a worker process of `make grade` (grader.grade runs several).
-
-A worker keeps two warm sandboxes: its sealed judge (grader.judge) and the zygote that forks its
-kernels (grader.kernel). nbgrader autogrades a notebook while the judge re-checks its graded cells.
-"""
+"""Grade one submission in a worker process of `make grade` (grader.grade runs several). A worker keeps
+two warm sandboxes, its sealed judge (grader.judge) and the zygote that forks its kernels (grader.kernel):
+nbgrader autogrades a notebook while the judge re-checks its graded cells."""
 import atexit
 import json
 import math
@@ -16,6 +14,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
@@ -25,12 +24,13 @@ from traitlets.config import PyFileConfigLoader
 
 from grader import kernel
 from grader.audit import audit, check_cells, load_submission
-from grader.course import (GRADED, NOT_GRADED, REPOSITORY, REVIEW, UNSAFE, Record, course_dir, feedback_notes_path,
-                           judge_request, nbgrader_meta, questions_of, release_path, source_path)
+from grader.course import (GRADED, NOT_GRADED, REPOSITORY, REVIEW, UNSAFE, Record, course_dir,
+                           feedback_notes_path, judge_request, nbgrader_meta, questions_of, release_path,
+                           source_path)
 from grader.redact import redact_notebook, secret_lines
 from grader.sandbox import Sandbox, Service
 
-_w = {}  # this worker's settings, its judge and nbgrader's API
+this_worker = SimpleNamespace(timeout=None)  # its settings, its judge and nbgrader's API (init_worker)
 RESTORED = {"deleted": "nbgrader put the release's cell back and graded it",
             "duplicated": "nbgrader graded one copy, with the release's code",
             "edited": "nbgrader graded the release's version",
@@ -46,33 +46,35 @@ class NotGraded(Exception):
 
 def init_worker(assignment, mem_bytes, network, unsafe, log):
     os.chdir(course_dir())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the pool; an unfinished submission has no record
-    # nbgrader's noise: the cells it puts back have no id; 0.9.6 on SQLAlchemy 2 warns on each new submission.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the pool: an unfinished one has no record
+    # nbgrader's noise: the cells it puts back have no id; 0.9.6 on SQLAlchemy 2 warns on each submission.
     warnings.filterwarnings("ignore", message="Cell is missing an id field|Object of type <Submitted")
     tmp = Path(tempfile.mkdtemp(prefix="grader-"))
     os.chmod(tmp, 0o755)
     (tmp / "no-checks").mkdir()
-    _w.update(assignment=assignment, mem_bytes=mem_bytes, unsafe=unsafe, timeout=None,
-              secrets=secret_lines(assignment), thread=ThreadPoolExecutor(1))
+    vars(this_worker).update(assignment=assignment, mem_bytes=mem_bytes, unsafe=unsafe,
+                             secrets=secret_lines(assignment), thread=ThreadPoolExecutor(1))
 
     def service(module, checks, mem, **kw):  # `checks`: what it sees as grader/checks
-        box = Sandbox(tmp / module, readable=[REPOSITORY / "grader"], network=network, mem_bytes=mem, unsafe=unsafe)
+        box = Sandbox(tmp / module, readable=[REPOSITORY / "grader"], network=network, mem_bytes=mem,
+                      unsafe=unsafe)
         return Service(box, module, [(checks, REPOSITORY / "grader" / "checks")], **kw)
     # Both warm up (import torch) side by side. The judge gets the checks' source, no file of them;
     # its cap: its own memory, then a call's child with mem_bytes more.
-    _w["judge"] = service("grader.judge", tmp / "no-checks", mem_bytes + 2 * 2**30, log=log,
-                          hello={"judge": judge_request(assignment), "mem_bytes": mem_bytes})
+    this_worker.judge = service("grader.judge", tmp / "no-checks", mem_bytes + 2 * 2**30, log=log,
+                                hello={"judge": judge_request(assignment), "mem_bytes": mem_bytes})
     # The kernel's grader/checks: the stand-in, under the assignment's name.
     (tmp / "stand-in").mkdir()
     (tmp / "stand-in" / "__init__.py").touch()
     shutil.copy(REPOSITORY / "grader" / "stand_in.py", tmp / "stand-in" / f"{assignment}.py")
     kernel.zygote = service("grader.zygote", tmp / "stand-in", mem_bytes)
-    atexit.register(lambda: (_w["judge"].close(), kernel.zygote.close(), shutil.rmtree(tmp, ignore_errors=True)))
+    atexit.register(lambda: (this_worker.judge.close(), kernel.zygote.close(),
+                             shutil.rmtree(tmp, ignore_errors=True)))
 
 
 def judge_notebook(nb, timeout, on_verdict):
-    """The judge's verdicts on a notebook, by test cell; each goes to on_verdict(check, verdict) as it comes."""
-    judge, verdicts = _w["judge"].warm(), {}
+    """The judge's verdicts on a notebook, by test cell; each goes to on_verdict(check, verdict) too."""
+    judge, verdicts = this_worker.judge.warm(), {}
     judge.send({"notebook": nb, "timeout": timeout})
     deadline = time.monotonic() + 60 + 3 * timeout * len(questions_of(nb) or [1])
     while not (answer := judge.receive(deadline - time.monotonic())).get("done"):
@@ -84,16 +86,17 @@ def judge_notebook(nb, timeout, on_verdict):
 def calibrate():
     """Seconds the warm judge takes over the checks of the instructor's notebook: a test cell waits
     for its check's verdict, which may come after every check before it (cells take milliseconds)."""
-    nb = nbformat.read(source_path(_w["assignment"]), as_version=4)
-    _w["judge"].warm()
+    nb = nbformat.read(source_path(this_worker.assignment), as_version=4)
+    this_worker.judge.warm()
     start = time.monotonic()
     judge_notebook(nb, 120, lambda check, verdict: None)
     return time.monotonic() - start
 
 
-def _nbgrader(timeout):
-    """nbgrader's API: nbgrader_config.py, with sandboxed kernels and this cell time limit."""
-    if _w["timeout"] != timeout:
+def grade_one(student, folder, timeout, fingerprints):
+    """Grade one submission; return its record (the coordinator writes it)."""
+    started, assignment = time.monotonic(), this_worker.assignment
+    if this_worker.timeout != timeout:  # nbgrader's API: its config, sandboxed kernels, this time limit
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir())).load_config()
         config.Autograde.autograde_preprocessors = [  # nbgrader's own, with Execute sandboxed
             kernel.SandboxedExecute if p is kernel.Execute else p
@@ -101,18 +104,13 @@ def _nbgrader(timeout):
         config.Execute.timeout = math.ceil(timeout)
         config.Execute.interrupt_on_timeout = True  # a loop costs that cell, not the notebook
         # Workers write to one SQLite gradebook: wait for each other's short transactions.
-        config.CourseDirectory.db_url = _w["db"] = f"sqlite:///{course_dir() / 'gradebook.db'}?timeout=120"
-        _w.update(timeout=timeout, api=NbGraderAPI(config=config))
-    return _w["api"]
-
-
-def grade_one(student, folder, timeout, fingerprints):
-    """Grade one submission; return its record (the coordinator writes it)."""
-    started, api, assignment = time.monotonic(), _nbgrader(timeout), _w["assignment"]
+        this_worker.db = f"sqlite:///{course_dir() / 'gradebook.db'}?timeout=120"
+        config.CourseDirectory.db_url = this_worker.db
+        this_worker.timeout, this_worker.api = timeout, NbGraderAPI(config=config)
     release_nb = nbformat.read(release_path(assignment), as_version=4)
     record = Record.new(student, assignment, questions_of(release_nb), submission=fingerprints[0],
                         grader=fingerprints[1])
-    if _w["unsafe"]:
+    if this_worker.unsafe:
         record.reasons.append(f"{UNSAFE} (--unsafe): learner code ran with the grader's rights")
     path = folder / f"{assignment}.ipynb"
     try:
@@ -124,69 +122,58 @@ def grade_one(student, folder, timeout, fingerprints):
         if problem:
             raise NotGraded(problem)
         # nbgrader grades the release's test cells: say where the learner's differ
-        record.notes += [f"{f['cell']}: {f['detail']} ({RESTORED[f['kind']]})" for f in check_cells(nb, release_nb)]
+        record.notes += [f"{f['cell']}: {f['detail']} ({RESTORED[f['kind']]})"
+                         for f in check_cells(nb, release_nb)]
         record.flags = audit(nb, release_nb)  # (line, code, why): the report's own column
         if record.flags:
-            shown = "; ".join(f"{f['cell']} line {f['line']}: `{_cut(f['code'], 60)}`" for f in record.flags[:3])
+            shown = "; ".join(f"{f['cell']} line {f['line']}: `{_cut(f['code'], 60)}`"
+                              for f in record.flags[:3])
             more = f" and {len(record.flags) - 3} more" if len(record.flags) > 3 else ""
             record.reasons.append(f"suspicious code ({shown}{more})")
-        graded = _run(record, nb, folder, timeout)
+        _run(record, nb, folder, timeout)
     except NotGraded as exc:  # and no earlier grade of it may show anywhere
         record.reasons.append(str(exc))
-        record.status, record.score, graded = NOT_GRADED, None, False
-        with Gradebook(_w["db"]) as gb, suppress(MissingEntry):
+        record.status, record.score = NOT_GRADED, None
+        with Gradebook(this_worker.db) as gb, suppress(MissingEntry):
             gb.remove_submission(assignment, student)
         for out in ("autograded_out", "feedback"):
             shutil.rmtree(course_dir() / out / student / assignment, ignore_errors=True)
-    if graded:  # the learner's feedback, with why a cell that shows no error there scored 0
-        notes = feedback_notes_path(assignment, student)
-        notes.parent.mkdir(parents=True, exist_ok=True)
-        notes.write_text(json.dumps({c.id: "Scored 0: the grader ran this check again, apart from the rest of "
-                                     "your notebook, and it failed:\n" + (c.message or "") for c in record.cells
-                                     if c.points == 0 and c.kernel == "pass" and c.sealed == "fail"}))
-        phase = time.monotonic()
-        feedback = api.generate_feedback(assignment, student, force=True)
-        record.timing["feedback"] = round(time.monotonic() - phase, 2)
-        if not feedback["success"]:
-            record.notes.append("nbgrader generate_feedback failed: "
-                                + _last_line(feedback.get("error") or feedback.get("log")))
     record.seconds = round(time.monotonic() - started, 2)
     return record
 
 
 def _run(record, nb, folder, timeout):
-    """nbgrader's run in the kernel sandbox beside the judge's, scored. Did nbgrader finish?"""
-    scratch = _clean_kernel_sandbox()
+    """nbgrader's run in the kernel sandbox beside the judge's; scored, into the gradebook and feedback."""
+    assignment, student, scratch = record.assignment, record.student, _clean_kernel_sandbox()
     for item in folder.iterdir():  # the learner's files, for cells that read them
-        if item.is_file() and item.name != f"{record.assignment}.ipynb":
+        if item.is_file() and item.name != f"{assignment}.ipynb":
             shutil.copy(item, scratch / item.name)
     server = kernel.VerdictServer(scratch / "verdicts.sock", timeout=60 + 3 * timeout * len(record.cells))
-    _w["judge"].warm()  # after a restart: its warm-up is not the cells' time
-    phase, killed = time.monotonic(), []
-    judging = _w["thread"].submit(judge_notebook, nb, timeout, server.put)
-    judging.add_done_callback(lambda _: (server.finish(),  # questions about checks it never judged get answered
-                                         record.timing.update(sealed=round(time.monotonic() - phase, 2))))
+    this_worker.judge.warm()  # after a restart: its warm-up is not the cells' time
+    judging = this_worker.thread.submit(judge_notebook, nb, timeout, server.put)
+    # Done: questions about checks it never judged get their answer.
+    judging.add_done_callback(lambda _: server.put(None, None))
     # A kernel that ignores interrupts, or hangs nbgrader, goes with its whole sandbox.
+    killed = []
     watchdog = threading.Timer(60 + (len(nb.cells) + 2) * timeout,
                                lambda: (killed.append(True), kernel.zygote.close()))
     watchdog.start()
     try:
-        result = _w["api"].autograde(record.assignment, record.student, force=True, create=True)
+        result = this_worker.api.autograde(assignment, student, force=True, create=True)
     finally:
         watchdog.cancel()
-    record.timing["autograde"] = round(time.monotonic() - phase, 2)
     error = judging.exception()
     server.close()
     _clean_kernel_sandbox()  # nothing of this learner's outlives their grading
     if error is not None:  # the judge died or hung: nothing trustworthy to score with
-        _w["judge"].close()
-        raise NotGraded(f"the sealed re-check failed ({str(error) or 'its process ended: did the code kill it?'}); "
-                        f"not graded")
+        this_worker.judge.close()
+        why = str(error) or "its process ended: did the code kill it?"
+        raise NotGraded(f"the sealed re-check failed ({why}); not graded")
     graded_nb = None
-    path = course_dir() / "autograded_out" / record.student / record.assignment / f"{record.assignment}.ipynb"
     if result["success"]:
+        path = course_dir() / "autograded_out" / student / assignment / f"{assignment}.ipynb"
         graded_nb = nbformat.read(path, as_version=4)
-        if redact_notebook(graded_nb, _w["secrets"]):  # the graded copy is read-only
+        if redact_notebook(graded_nb, this_worker.secrets):  # the graded copy is read-only
             os.chmod(path, 0o644)
             nbformat.write(graded_nb, path)
             os.chmod(path, 0o444)
@@ -194,16 +181,34 @@ def _run(record, nb, folder, timeout):
                                   "from the graded notebook and the feedback)")
     else:
         text = (result.get("error") or "") + (result.get("log") or "")
-        why = ("it ran past the time limit with a kernel that ignored interrupts, and was stopped" if killed else
-               "the kernel died (the code exited Python or was killed, e.g. out of memory)"
-               if "deadkernelerror" in text.lower() or "kernel died" in text.lower() else
-               f"nbgrader could not run it ({_last_line(text)})")
+        why = ("it ran past the time limit with a kernel that ignored interrupts, and was stopped" if killed
+               else "the kernel died (the code exited Python or was killed, e.g. out of memory)"
+               if "deadkernelerror" in text.lower() or "kernel died" in text.lower()
+               else f"nbgrader could not run it ({_last_line(text)})")
         record.reasons.append(f"nbgrader's autograde did not finish: {why}; the points below come from the "
                               f"sealed re-check alone and the notebook's visible tests were not run")
     _score(record, graded_nb, judging.result())
     record.status = REVIEW if record.reasons else GRADED
-    _write_gradebook(record)
-    return graded_nb is not None
+    # The points into nbgrader's gradebook, as manual scores where nbgrader's differ (an autograde
+    # that did not finish may have left no rows: the judge's points go in all the same).
+    with Gradebook(this_worker.db) as gb:
+        gb.update_or_create_submission(assignment, student)
+        for cell in record.cells:
+            grade = gb.find_grade(cell.id, assignment, assignment, student)
+            grade.manual_score = None if cell.points == grade.auto_score else cell.points
+            grade.needs_manual_grade = False
+        gb.db.commit()
+    if graded_nb is not None:  # the learner's feedback, with why a cell that shows no error there scored 0
+        notes = feedback_notes_path(assignment, student)
+        notes.parent.mkdir(parents=True, exist_ok=True)
+        notes.write_text(json.dumps({c.id: "Scored 0: the grader ran this check again, apart from the rest "
+                                     "of your notebook, and it failed:\n" + (c.message or "")
+                                     for c in record.cells
+                                     if c.points == 0 and c.kernel == "pass" and c.sealed == "fail"}))
+        feedback = this_worker.api.generate_feedback(assignment, student, force=True)
+        if not feedback["success"]:
+            record.notes.append("nbgrader generate_feedback failed: "
+                                + _last_line(feedback.get("error") or feedback.get("log")))
 
 
 def _clean_kernel_sandbox():
@@ -213,7 +218,7 @@ def _clean_kernel_sandbox():
     except (OSError, EOFError, TimeoutError):
         kernel.zygote.close()
         kernel.zygote.warm()
-    if _w["unsafe"]:  # no clean() outside a sandbox: empty it from here
+    if this_worker.unsafe:  # no clean() outside a sandbox: empty it from here
         shutil.rmtree(kernel.zygote.box.scratch)
         kernel.zygote.box.scratch.mkdir()
     return kernel.zygote.box.scratch
@@ -229,7 +234,7 @@ def _last_line(text):
 
 def _score(record, graded_nb, verdicts):
     """Each test cell: points only when the notebook run and the sealed judge both passed it."""
-    gigabytes = f"{_w['mem_bytes'] / 2**30:g} GB"
+    gigabytes = f"{this_worker.mem_bytes / 2**30:g} GB"
     outputs = {nbgrader_meta(c)["grade_id"]: c.outputs for c in reversed(graded_nb.cells if graded_nb else [])
                if c.cell_type == "code" and nbgrader_meta(c).get("grade_id")}  # reversed: the first one wins
     for cell in record.cells:
@@ -241,19 +246,22 @@ def _score(record, graded_nb, verdicts):
             error = next((o for o in outputs[cell.id] if o.output_type == "error"), None)
             cell.kernel = "pass" if error is None else "fail"
             if error is not None:
-                cell.message = error.evalue if error.ename == "AssertionError" else f"{error.ename}: {error.evalue}"
+                cell.message = (error.evalue if error.ename == "AssertionError"
+                                else f"{error.ename}: {error.evalue}")
                 if error.ename in ("KeyboardInterrupt", "CellTimeoutError"):
-                    cell.message = f"the cell ran past its time limit of {_w['timeout']:g} s and was stopped " \
-                                   "(does a loop never end?)"
+                    cell.message = (f"the cell ran past its time limit of {this_worker.timeout:g} s and was "
+                                    "stopped (does a loop never end?)")
                 if error.ename in EVENTS:
                     record.reasons.append(f"{cell.id}: {EVENTS[error.ename].format(gigabytes)}")
-            stderr = "".join(o.text for o in outputs[cell.id] if o.output_type == "stream" and o.name == "stderr")
-            if stderr.strip():
+            stderr = "".join(o.text for o in outputs[cell.id]
+                             if o.output_type == "stream" and o.name == "stderr").strip()
+            if stderr:
                 record.notes.append(f"{cell.id} wrote to stderr (not held against the learner): "
-                                    f"{stderr.strip().splitlines()[0][:200]}")
+                                    f"{stderr.splitlines()[0][:200]}")
         if cell.sealed == "fail" and cell.message is None:
             cell.message = verdict.get("message")
-        if "MemoryError" in (cell.message or "") and not any(cell.id in r and "memory" in r for r in record.reasons):
+        said = any(cell.id in reason and "memory" in reason for reason in record.reasons)
+        if "MemoryError" in (cell.message or "") and not said:
             record.reasons.append(f"{cell.id}: {EVENTS['MemoryError'].format(gigabytes)}")
         if cell.kernel == "pass" and cell.sealed == "fail":
             record.reasons.append(
@@ -267,15 +275,3 @@ def _score(record, graded_nb, verdicts):
         record.diagnoses += [line for line in (cell.message or "").splitlines()
                              if line.startswith("Diagnosis:") and line not in record.diagnoses]
     record.score = sum(cell.points for cell in record.cells)
-
-
-def _write_gradebook(record):
-    """The final points into nbgrader's gradebook, as manual scores where nbgrader's differ (an
-    autograde that did not finish may have left no rows: the judge's points go in all the same)."""
-    with Gradebook(_w["db"]) as gb:
-        gb.update_or_create_submission(record.assignment, record.student)
-        for cell in record.cells:
-            grade = gb.find_grade(cell.id, record.assignment, record.assignment, record.student)
-            grade.manual_score = None if cell.points == grade.auto_score else cell.points
-            grade.needs_manual_grade = False
-        gb.db.commit()

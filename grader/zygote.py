@@ -1,12 +1,9 @@
 """A warm parent for a worker's kernels, in its kernel sandbox: `python -m grader.zygote FD`.
 
-A kernel started from nothing spends ~3 s of CPU importing ipykernel, torch and
-torch._dynamo, as much as plain nbgrader spends on a whole submission
-(benchmarks/RESULTS.md): this process imports them once, before any learner
-code exists, and forks each kernel. Learner code never runs here, and the
-kernels cannot trace it (not dumpable). Requests (a sandbox.Service): fork,
-poll, signal, and clean: kill what the last kernel left (grader.inside).
-"""
+A kernel started from nothing spends ~3 s of CPU importing ipykernel, torch and torch._dynamo, as much as
+plain nbgrader on a whole submission (benchmarks/RESULTS.md): this process imports them once, before any
+learner code exists, and forks each kernel. Learner code never runs here; the kernels cannot trace it (not
+dumpable). Requests (a sandbox.Service): fork, poll, signal, clean (kill what the last kernel left)."""
 import json
 import os
 import signal
@@ -38,13 +35,14 @@ def serve(fd):
         op, answer = request["op"], {}
         if op == "fork":
             answer["pid"] = os.fork()
-            if answer["pid"] == 0:  # the child: become the kernel, in its own group (a signal reaches all it starts)
+            if answer["pid"] == 0:  # the child: the kernel, in its own group (a signal reaches all it starts)
                 conn.close()
                 os.setsid()
                 os.chdir(request["cwd"])
                 os.environ.update(request["env"])
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                sys.argv, status = ["ipykernel_launcher", *request["argv"][3:]], 0  # [:3]: python -m ipykernel_launcher
+                # request["argv"][:3]: python -m ipykernel_launcher
+                sys.argv, status = ["ipykernel_launcher", *request["argv"][3:]], 0
                 try:
                     ipykernel.kernelapp.IPKernelApp.launch_instance()
                 except SystemExit as exc:
@@ -64,7 +62,6 @@ def serve(fd):
             clean(request["folders"])
             reap()
         conn.send_bytes(json.dumps(answer).encode())
-
 
 if __name__ == "__main__":
     serve(int(sys.argv[1]))
