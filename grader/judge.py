@@ -1,20 +1,9 @@
 """The sealed judge: the course's checks, run from a process that learner code never runs in.
 
-nbgrader runs the checks in the kernel, beside the learner's code, which can patch them. `make
-grade` runs them here, in a sandbox (grader.sandbox) with no file of the checks (the grader sends
-their source). Every `core.call` on a check's `core.Remote` stand-in forks a child that runs the
-setup code and the learner's cells in a fresh namespace, calls the function on the check's
-arguments (there by fork), and sends back data: value, exception, output, the arguments' tensors.
-
-The child forks from a helper thread, so its stack holds no frame of a check. Before learner
-code runs it gets its own process group, memory and CPU limits, no file descriptors but
-/dev/null and the result pipe; the grader's packages are gone from sys.modules and cannot be
-imported, the check modules are emptied (a model class a check made leads to their globals),
-gc can no longer list objects. The judge is not dumpable (a child has its uid). After each call
-every process the child left is killed and its files are removed (grader.inside). Its result
-may be forged (learner code can write to the pipe): the judge reads it with
-torch.load(weights_only=True) (see `_call`), takes only values from it, never verdicts, and
-calls nothing the child made.
+`make grade` runs them here, in a sandbox with no file of them (the grader sends their source). Each
+`core.call` on a check's `core.Remote` forks a sealed child (`_seal`) that runs the learner's cells and
+the call and sends back data, which the judge reads with torch.load(weights_only=True) (see `_call`):
+values only, never verdicts, and it calls nothing the child made (learner code can forge what it sends).
 """
 import builtins
 import gc
@@ -26,7 +15,7 @@ import signal
 import sys
 import time
 import types
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stderr, redirect_stdout, suppress
 from functools import lru_cache
@@ -48,24 +37,22 @@ _detach, _clone, _numel, _tensor_sum = Tensor.detach, Tensor.clone, Tensor.numel
 _save, _load, _equal, _ones_like = torch.save, torch.load, torch.equal, torch.ones_like
 _run_backward = torch.autograd.variable.Variable._execution_engine.run_backward
 _Module, _Optimizer = torch.nn.Module, torch.optim.Optimizer
-_OPTIMIZERS = {n: c for n, c in vars(torch.optim).items() if isinstance(c, type) and issubclass(c, _Optimizer)}
-_ERRORS = {n: c for n, c in vars(builtins).items() if isinstance(c, type) and issubclass(c, BaseException)}
+_OPTIMIZERS, _ERRORS = ({n: c for n, c in vars(module).items() if isinstance(c, type) and issubclass(c, base)}
+                        for module, base in ((torch.optim, _Optimizer), (builtins, BaseException)))
 _BUILTINS = dict(vars(builtins))
 
 HIDDEN = ("grader", "helpers")  # packages the child cannot import
-GC_WALKERS = ("get_objects", "get_referrers", "get_referents")  # these find what no name leads to
 MAX_ITEMS, MAX_DEPTH = 100_000, 20  # containers and objects in one value (and arguments), nesting
-MAX_ELEMENTS = 2_000_000   # tensor entries in one value
-MAX_TEXT = 100_000         # characters kept of printed output and messages
-MAX_RESULT = 256 * 2**20   # bytes read from one child
-_forker = ThreadPoolExecutor(1, "sealed-forker")  # the children fork from its thread
+MAX_ELEMENTS, MAX_TEXT = 2_000_000, 100_000  # tensor entries in one value; characters kept of a text
+MAX_RESULT = 256 * 2**20  # bytes read from one child
+_forker = ThreadPoolExecutor(1, "sealed-forker")  # forks the children: no check's frame on its stack
 
 
 class Judge:
     """The checks of one assignment, run against submissions in forked children."""
 
     def __init__(self, request, mem_bytes=4 * 2**30, call_timeout=10.0):
-        self.assignment, self.mem_bytes, self.call_timeout = request["assignment"], mem_bytes, call_timeout
+        self.mem_bytes, self.call_timeout = mem_bytes, call_timeout
         for name, text in request["checks"]:  # from their source: no file of theirs is in the sandbox
             if name not in sys.modules:  # else a judge in the grader's own process (tests)
                 module = sys.modules[name] = types.ModuleType(name)
@@ -75,7 +62,6 @@ class Judge:
         self.parts = [(grade_id, getattr(checks, check), name) for grade_id, check, name in request["parts"]]
         self.setup = compile(request["setup"], "<setup>", "exec")
         self._transform = TransformerManager().transform_cell
-        self._cells, self._events, self._stopped = [], {}, None  # events: dict keys, in order, once each
         torch.set_num_threads(1)  # several children, and judges, share the cores
         model = torch.nn.Linear(3, 1)  # now, not in each child: torch imports some modules lazily
         for make in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW):
@@ -85,9 +71,9 @@ class Judge:
 
     def verdicts(self, nb):
         """Check every graded part of a submission, yielding (test cell, check, verdict) in order."""
-        self._cells = [self.setup] + self._learner_cells(nb)
+        self._cells = list(self._compiled_cells(nb))
         for grade_id, check, name in self.parts:
-            self._events, self._stopped = {}, None
+            self._events, self._stopped = {}, None  # events: dict keys, in order, once each
             try:
                 message = check(self.core.Remote(name, self._call))
             except Exception as exc:  # a value the transport did not rebuild, or a check's bug
@@ -100,55 +86,51 @@ class Judge:
         """Check every graded part of a submission; return its verdicts by test cell."""
         return {grade_id: verdict for grade_id, _, verdict in self.verdicts(nb)}
 
-    def outcome(self, nb, name, *args):
-        """Call one function of a submission in a child; return its Outcome (tests, debugging)."""
-        self._cells, self._events, self._stopped = [self.setup] + self._learner_cells(nb), {}, None
-        return self._call(name, args, {})
-
-    def _learner_cells(self, nb):
-        """Compile the answer cells and the cells the learner added (error text for a bad one)."""
-        cells = []
+    def _compiled_cells(self, nb):  # setup, answer cells, cells the learner added (error text for a bad one)
+        yield self.setup
         for index, cell in enumerate(nb.get("cells", [])):
             if is_learner_code(cell):  # not tests, locked demo cells, markdown
                 try:
                     name = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id", index)
-                    cells.append(compile(self._transform(cell_source(cell)), f"<cell {name}>", "exec"))
+                    yield compile(self._transform(cell_source(cell)), f"<cell {name}>", "exec")
                 except Exception as exc:  # SyntaxError and the like: skipped, as a failing cell is
-                    cells.append(_error_text(exc))
-        return cells
+                    yield _error_text(exc)
 
-    def _call(self, name, args, overrides):
-        """Run one call of the learner's function in a child; return the Outcome the checks read."""
+    def _call(self, name, args, overrides):  # a call of the learner's function in a child: its Outcome
         if self._stopped is not None:  # a loop costs its test cell once, as a cell time limit would
             return self.core.Outcome(None, self._stopped, [], "")
-        registry = _reachable(args)
-        request = (name, args, overrides, registry, self._cells, self.mem_bytes, ceil(self.call_timeout) + 1)
+        registry, todo = {}, [args]  # id -> what the arguments reach: these keep their ids in the child
+        while todo and len(registry) < MAX_ITEMS:
+            if id(x := todo.pop()) not in registry:
+                registry[id(x)], t = x, type(x)
+                todo.extend(x if t is list or t is tuple else [*x, *x.values()] if t is dict
+                            else x.param_groups if isinstance(x, _Optimizer) else ())
+                if isinstance(x, _Module):
+                    todo.extend([*_Module.parameters(x), *_Module.buffers(x), *_Module.modules(x)])
+        call = (name, args, {key: _detached(ref) for key, ref in overrides.items()}, registry, self._cells)
         try:
-            ended, data = _forker.submit(_fork_and_wait, request, self.call_timeout).result()
+            ended, status, data = _forker.submit(_fork_call, call, self.mem_bytes, self.call_timeout).result()
         except Exception as exc:
-            ended, data = "error", _error_text(exc)
-        if ended == "result":
+            ended, status, data = "error", _error_text(exc), b""
+        if ended == "exit" and status == "exit status 0" and data:  # it sent all, then exited well
             try:
-                # weights_only=True (explicit: no environment variable can turn it off) reads with
-                # torch's restricted unpickler, which imports and calls nothing but an allow-list
-                # of tensor rebuild functions and plain containers (this process adds none). A
-                # forged result can only make such objects, or fail; it cannot run code here.
+                # weights_only=True, explicit (no environment variable can turn it off): torch's restricted
+                # unpickler calls nothing but tensor rebuilders and plain containers (this process adds none).
                 return self._read(_load(BytesIO(data), map_location="cpu", weights_only=True), registry)
             except Exception as exc:  # garbled or forged beyond reading
-                ended, data = "unreadable", _error_text(exc)
-        text = {"unreadable": f"the grader could not read what the call returned ({data[:200]})",
+                ended, status = "unreadable", _error_text(exc)
+        text = {"unreadable": f"the grader could not read what the call returned ({status[:200]})",
                 "timeout": f"the call ran past {self.call_timeout:g} s and was stopped",
                 "oversize": f"the call sent back more than {MAX_RESULT // 2**20} MiB",
-                "exit": f"the call ended the Python process ({data})",
-                }.get(ended, f"the grader could not run the call ({data})")  # it could not fork
+                "exit": f"the call ended the Python process ({status})",
+                }.get(ended, f"the grader could not run the call ({status})")  # it could not fork
         error = (TimeoutError if ended == "timeout" else ChildProcessError)(text)
         if ended == "timeout":
             self._stopped, text = error, f"{text} (does a loop never end?)"
         self._events[text] = None
         return self.core.Outcome(None, error, [], "")
 
-    def _read(self, doc, registry):
-        """Give the arguments what the call did to them; rebuild its Outcome from the child's data."""
+    def _read(self, doc, registry):  # apply the call's changes to the arguments; rebuild its Outcome
         for key, data, grad, requires_grad in doc["changes"]:
             if isinstance(t := registry.get(key), Tensor):
                 if (data := _plain(data)).dtype != t.dtype or data.shape != t.shape:
@@ -159,16 +141,15 @@ class Judge:
                 if t.is_leaf:
                     t.requires_grad_(requires_grad is True)
 
-        def leaf(x, depth):  # the judge's object for one the child made a tagged OrderedDict of (`_encode`)
+        def leaf(x, depth):  # the judge's object for one the child sent as a tagged OrderedDict (`_run`)
             if type(x) is not OrderedDict:
                 raise ValueError("not a value the child sends")  # (nor, from a forger, one nested too deep)
             if "ref" in x:
-                return registry[x["ref"]] if x["ref"] in registry else _made_class("object", object)()
-            if "optim" in x:
-                optimizer = (cls := _OPTIMIZERS[x["optim"]]).__new__(cls)  # what checks read, without __init__
+                return registry[x["ref"]]  # (a forged one that is not there: unreadable)
+            if "optim" in x:  # what checks read of it, without __init__
+                optimizer = (cls := _OPTIMIZERS[x["optim"]]).__new__(cls)
                 optimizer.defaults, optimizer.param_groups = (_walk(x[key], leaf, budget, depth)
                                                               for key in ("defaults", "groups"))
-                optimizer.state = defaultdict(dict)
                 return optimizer
             if "tensor" not in x:
                 return _made_class(str(x["object"])[:100], object)()
@@ -194,51 +175,47 @@ class Judge:
 
 
 def _error_text(exc):
-    text = BaseException.__str__(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if (text := BaseException.__str__(exc)) else type(exc).__name__
 
 
-def _reachable(args):
-    """Map id -> object for all the arguments reach: these keep their ids in the child."""
-    found, todo = {}, [args]
-    while todo and len(found) < MAX_ITEMS:
-        if id(x := todo.pop()) not in found:
-            found[id(x)], t = x, type(x)
-            todo.extend(x if t is list or t is tuple else [*x.keys(), *x.values()] if t is dict
-                        else [*_Module.parameters(x), *_Module.buffers(x), *_Module.modules(x)]
-                        if isinstance(x, _Module) else x.param_groups if isinstance(x, _Optimizer) else ())
-    return found
-
-
-def _walk(x, leaf, budget, depth=0):
-    """Copy x's scalars, exact lists, tuples, dicts; leaf(item, depth) makes anything else."""
+def _walk(x, leaf, budget, depth=0):  # copies scalars, exact lists, tuples, dicts; leaf(x, depth) the rest
     t = type(x)
     if x is None or t is bool or t is float or t is str or (t is int and x.bit_length() < 2000):
         return x[:MAX_TEXT] if t is str else x  # (torch.load reads no longer int)
     budget[0] -= 1
     if budget[0] < 0 or depth >= MAX_DEPTH or not (t is list or t is tuple or t is dict):
         return leaf(x, depth + 1)
+    inner = (leaf, budget, depth + 1)
     if t is dict:
-        return {_walk(k, leaf, budget, depth + 1): _walk(v, leaf, budget, depth + 1) for k, v in dict.items(x)}
-    items = [_walk(item, leaf, budget, depth + 1) for item in x]
-    return items if t is list else tuple(items)
+        return {_walk(k, *inner): _walk(v, *inner) for k, v in dict.items(x)}
+    return t(_walk(item, *inner) for item in x)  # a list or a tuple
 
 
-def _fork_and_wait(request, timeout):
-    """Fork a child for one call; return ("result", what it sent) or how it ended and its status."""
+def _fork_call(call, mem_bytes, timeout):  # run it in a child: how it ended, its exit status, what it sent
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(read_end), os.close(write_end)
         raise
-    if pid == 0:
-        _child(request, write_end)  # never returns
+    if pid == 0:  # the child: sealed, it runs the call, sends back what it did and exits
+        try:
+            _seal(mem_bytes, ceil(timeout) + 1, write_end)
+            try:
+                _save(_run(*call), payload := BytesIO())
+            except Exception as exc:  # a value that broke the sending: say so rather than die
+                message = f"the grader could not send back what the call did ({_error_text(exc)})"
+                _save({"value": None, "error": ("ChildProcessError", "ChildProcessError", message),
+                       "printed": "", "changes": [], "cells": None}, payload := BytesIO())
+            with open(3, "wb", closefd=False) as pipe:
+                pipe.write(payload.getvalue())
+            os._exit(0)
+        finally:
+            os._exit(70)  # what did not get that far
     os.close(write_end)
     with suppress(OSError):
         os.setpgid(pid, pid)  # here too: the child may not have done it yet when it is killed
-    exited, reading, data, ended = None, [read_end], bytearray(), None
-    deadline = time.monotonic() + timeout
+    exited, reading, data, ended, deadline = None, [read_end], bytearray(), None, time.monotonic() + timeout
     try:
         exited = os.pidfd_open(pid)  # readable once the child has exited
         while ended is None:
@@ -256,16 +233,14 @@ def _fork_and_wait(request, timeout):
             os.close(fd)
         try:
             code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-            words = f"exit status {code}" if code >= 0 else f"killed by signal {signal.Signals(-code).name}"
+            status = f"exit status {code}" if code >= 0 else f"killed by signal {signal.Signals(-code).name}"
         except (ChildProcessError, ValueError):  # reaped elsewhere (SIGCHLD ignored)
-            words = "exit status unknown"
+            status = "exit status unknown"
         clean([os.environ.get("HOME", "/tmp")], ipc=False)  # what the call left (in a sandbox only)
-    return ("result", bytes(data)) if ended == "exit" and words == "exit status 0" and data else (ended, words)
+    return ended, status, bytes(data)
 
 
-class _Replay(torch.autograd.Function):
-    """A value whose gradient with respect to the judge's tensors is the one the child computed."""
-
+class _Replay(torch.autograd.Function):  # gradients w.r.t. the judge's tensors: the ones the child computed
     @staticmethod
     def forward(ctx, value, grads, *inputs):
         ctx.grads = grads
@@ -276,47 +251,24 @@ class _Replay(torch.autograd.Function):
         return (None, None, *((g * (out.sum() / max(out.numel(), 1))).to(g.dtype) for g in ctx.grads))
 
 
-def _dense(x):
-    """True for a tensor of plain values in CPU memory (not sparse, meta, quantized or nested)."""
+def _dense(x):  # a tensor of plain values in CPU memory (not sparse, meta, quantized or nested)
     return isinstance(x, Tensor) and x.layout == torch.strided and x.device.type == "cpu" \
         and not x.is_quantized and not x.is_nested
 
 
-def _plain(x):
-    """A tensor the child sent, detached, as an exact torch.Tensor; ValueError for anything else."""
+def _plain(x):  # a tensor the child sent, detached, as an exact torch.Tensor; ValueError for anything else
     if type(x := _detach(x) if _dense(x) else None) is not Tensor:
         raise ValueError("not a plain tensor")
     return x
 
 
 @lru_cache(10_000)  # the same name gives the same class
-def _made_class(name, base):
-    """A class named as the child's was (checks call its objects 'a Foo object')."""
+def _made_class(name, base):  # named as the child's was (checks call its objects 'a Foo object')
     name = name.encode(errors="replace").decode().replace("\0", "?")  # as type() takes it
     return type(name or "unnamed", (base,), {"__module__": "learner"})
 
 
-def _child(request, write_end):
-    """Run one call in this freshly forked child, send what it did, exit; never return."""
-    try:
-        name, args, overrides, registry, cells, mem_bytes, cpu_seconds = request
-        overrides = {key: _detached(reference) for key, reference in overrides.items()}
-        _seal(mem_bytes, cpu_seconds, write_end)
-        try:
-            _save(_run(name, args, overrides, registry, cells), payload := BytesIO())
-        except Exception as exc:  # a value that broke the sending: say so rather than die
-            message = f"the grader could not send back what the call did ({_error_text(exc)})"
-            _save({"value": None, "error": ("ChildProcessError", "ChildProcessError", message),
-                   "printed": "", "changes": [], "cells": None}, payload := BytesIO())
-        with open(3, "wb", closefd=False) as pipe:
-            pipe.write(payload.getvalue())
-        os._exit(0)
-    finally:
-        os._exit(70)  # what did not get that far
-
-
-def _detached(fn):
-    """A reference function (graded_alone) with only the globals it uses: the child empties theirs."""
+def _detached(fn):  # a reference (graded_alone) with only the globals it uses: the child empties theirs
     if type(fn) is not types.FunctionType:
         return fn
     names, codes = set(), [fn.__code__]
@@ -324,14 +276,12 @@ def _detached(fn):
         names.update((code := codes.pop()).co_names)
         codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
     scope = {name: fn.__globals__[name] for name in names if name in fn.__globals__}
-    copy = types.FunctionType(fn.__code__, {**scope, "__builtins__": builtins}, fn.__name__,
-                              fn.__defaults__, fn.__closure__)
+    copy = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
     copy.__kwdefaults__ = fn.__kwdefaults__
     return copy
 
 
-def _seal(mem_bytes, cpu_seconds, write_end):
-    """Contain this child before any learner code runs in it."""
+def _seal(mem_bytes, cpu_seconds, write_end):  # contain this child before any learner code runs in it
     os.setpgid(0, 0)  # so the judge can kill it with anything it forks
     signal.set_wakeup_fd(-1)  # the judge's wakeup fd, handlers and signal mask are not the child's
     for sig in [sig for sig in signal.valid_signals() if callable(signal.getsignal(sig))]:
@@ -349,22 +299,22 @@ def _seal(mem_bytes, cpu_seconds, write_end):
             cap = int(f.read().split()[0]) * resource.getpagesize() + mem_bytes
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     os.chdir("/tmp")
+    # The grader's modules go, the checks' are emptied: a class they made (a model) leads to their globals.
     for name in [name for name in sys.modules if name.partition(".")[0] in HIDDEN]:
-        if isinstance(module := sys.modules.pop(name), types.ModuleType) and name.startswith("grader.checks.") \
-                and name != "grader.checks._core":  # a class the checks made (a model) leads to these globals
+        checks = name.startswith("grader.checks.") and name != "grader.checks._core"
+        if isinstance(module := sys.modules.pop(name), types.ModuleType) and checks:
             vars(module).clear()
 
     def refuse(name, path=None, target=None):  # the grader's own packages are not there, nor a fresh gc
         if name.partition(".")[0] in HIDDEN or name == "gc":
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
     sys.meta_path.insert(0, type("_Refuse", (), {"find_spec": staticmethod(refuse)})())  # the first hook
-    for name in GC_WALKERS:  # the leftovers of the judge's other thread stay out of reach
-        vars(gc).pop(name, None)
+    for name in ("get_objects", "get_referrers", "get_referents"):  # these find what no name leads to:
+        vars(gc).pop(name, None)  # the leftovers of the judge's other thread stay out of reach
     sys.path[:] = [p for p in sys.path if not any(os.path.isdir(os.path.join(p or ".", h)) for h in HIDDEN)]
 
 
-def _run(name, args, overrides, registry, cells):
-    """Run the setup code, the learner's cells and the call; return what happened as plain data."""
+def _run(name, args, overrides, registry, cells):  # run the cells and the call; what happened, as plain data
     sys.modules["__main__"] = main = types.ModuleType("__main__")
     namespace, first_error = vars(main), None  # no get_ipython(): a cell that needs the shell fails
     for cell in cells:  # output goes to /dev/null: no one reads a cell's output here
@@ -385,27 +335,17 @@ def _run(name, args, overrides, registry, cells):
         except BaseException as exc:
             error = exc
     vars(builtins).update(_BUILTINS)  # what the cells and call rebound there must not break the sending
+    if error is not None:  # sent as its class's name, its nearest builtin base's name, its message
+        base = next(c for c in type(error).__mro__ if _ERRORS.get(c.__name__) is c)
+        error = (str(type(error).__name__)[:100], base.__name__, BaseException.__str__(error)[:MAX_TEXT])
     tensors = [x for x in registry.values() if _dense(x)]
-    return {"value": _encode(value, registry, [t for t in tensors if t.requires_grad]),
-            "error": None if error is None else (str(type(error).__name__)[:100],  # its nearest builtin base:
-                                                 next(c for c in type(error).__mro__
-                                                      if _ERRORS.get(c.__name__) is c).__name__,
-                                                 BaseException.__str__(error)[:MAX_TEXT]),
-            "printed": out.getvalue()[:MAX_TEXT],
-            "changes": [(id(t), _clone(_detach(t)), None if t.grad is None else _clone(_detach(t.grad)),
-                         bool(t.requires_grad)) for t in tensors],  # all: the judge finds what changed
-            "cells": first_error}
-
-
-def _encode(value, registry, inputs):
-    """A value as data: arguments by id, tensors with their gradients, other objects by class."""
-    budget, elements = [MAX_ITEMS], [MAX_ELEMENTS]
+    inputs, budget, elements = [t for t in tensors if t.requires_grad], [MAX_ITEMS], [MAX_ELEMENTS]
 
     def copy(x):  # a compact, detached copy of a dense tensor; None for another, or past the limit
         elements[0] -= _numel(x) if _dense(x) else 0
         return _clone(_detach(x)) if _dense(x) and elements[0] >= 0 else None
 
-    def leaf(x, depth):
+    def leaf(x, depth):  # arguments by id, tensors with their gradients, other objects by class
         t = type(x)
         if registry.get(id(x)) is x:
             return OrderedDict(ref=id(x))
@@ -421,7 +361,10 @@ def _encode(value, registry, inputs):
                                       tuple(inputs), True, False)
         grads = [(id(p), g) for p, g in zip(inputs, map(copy, found)) if g is not None]
         return OrderedDict(tensor=data, requires_grad=bool(x.requires_grad), grads=grads)
-    return _walk(value, leaf, budget)
+    return {"value": _walk(value, leaf, budget), "error": error, "printed": out.getvalue()[:MAX_TEXT],
+            "changes": [(id(t), _clone(_detach(t)), None if t.grad is None else _clone(_detach(t.grad)),
+                         bool(t.requires_grad)) for t in tensors],  # all: the judge finds what changed
+            "cells": first_error}
 
 
 def serve(fd):
@@ -429,22 +372,17 @@ def serve(fd):
     notebooks, each answered with a verdict per test cell as soon as it is known, then done."""
     pyprctl.set_dumpable(False)  # no child (same uid, in the sandbox) may ptrace this process
     hello = json.loads((conn := Connection(fd)).recv_bytes())
-    judge = Judge(hello["judge"], hello["mem_bytes"])
-    del hello  # the checks' source: compiled now, and not left for a child to find
+    judge = Judge(hello.pop("judge"), hello["mem_bytes"])  # the checks' source: not left for a child
     conn.send_bytes(b'{"ready": true}')
-    while True:
-        try:
+    with suppress(EOFError):  # the grader is done with this worker
+        while True:
             request = json.loads(conn.recv_bytes())
-        except EOFError:  # the grader is done with this worker
-            return
-        judge.call_timeout = float(request["timeout"])
-        for grade_id, check, verdict in judge.verdicts(request["notebook"]):
-            conn.send_bytes(json.dumps({"id": grade_id, "check": check, **verdict}).encode())
-        clean([os.environ.get("HOME", "/tmp")])
-        conn.send_bytes(b'{"done": true}')
+            judge.call_timeout = float(request["timeout"])
+            for grade_id, check, verdict in judge.verdicts(request["notebook"]):
+                conn.send_bytes(json.dumps({"id": grade_id, "check": check, **verdict}).encode())
+            clean([os.environ.get("HOME", "/tmp")])
+            conn.send_bytes(b'{"done": true}')
 
 
 if __name__ == "__main__":
-    import warnings
-    warnings.filterwarnings("ignore", message="Cell is missing an id field")
     serve(int(sys.argv[1]))

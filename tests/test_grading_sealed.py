@@ -79,6 +79,17 @@ def graded_cells(assignment):
             if c.metadata.get("nbgrader", {}).get("grade") and c.metadata.nbgrader.get("points")]
 
 
+def outcome_of(judge, nb, name, *args):
+    """The Outcome of one call of a submission's function, made through the judge as a check makes it."""
+    outcomes, parts = [], judge.parts
+    judge.parts = [("probe", lambda fn: outcomes.append(core.call(fn, *args)), name)]
+    try:
+        judge.grade(nb)
+    finally:
+        judge.parts = parts
+    return outcomes[0]
+
+
 def assert_verdicts(verdicts, expected, others_pass=True):
     """Check that each cell in `expected` failed with its words (and, with others_pass, no other)."""
     for cell, words in expected.items():
@@ -357,7 +368,7 @@ def test_output_and_warnings_are_caught_and_cost_nothing(released, judges):
     nb = with_answers(released, "ps2_l2_penalty", l2_penalty=code)
     judge = judges["ps2_l2_penalty"]
     assert all(v["passed"] and not v["events"] for v in judge.grade(nb).values())
-    outcome = judge.outcome(nb, "l2_penalty", [torch.tensor([1.0, -2.0])], 0.5)
+    outcome = outcome_of(judge, nb, "l2_penalty", [torch.tensor([1.0, -2.0])], 0.5)
     assert outcome.error is None and type(outcome.value) is torch.Tensor
     assert outcome.value.item() == 2.5
     assert outcome.printed == "computing the penalty\n"
@@ -374,7 +385,7 @@ def test_values_come_back_with_their_exact_types(released, judges):
             "            torch.ones(2, dtype=torch.int64))\n")
     nb = with_answers(released, "ps3_param_groups", param_groups=code)
     model = torch.nn.Linear(2, 1)
-    value = judges["ps3_param_groups"].outcome(nb, "param_groups", model, 0.1).value
+    value = outcome_of(judges["ps3_param_groups"], nb, "param_groups", model, 0.1).value
     assert type(value) is tuple and [type(v) for v in value[:5]] == [int, float, bool, type(None), str]
     assert value[5][0] is model.weight and value[6] == {"k": (3,)}
     assert core.kind(value[7]) == "a Groups" and type(value[7]) is not list
