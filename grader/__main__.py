@@ -1,6 +1,4 @@
-"""`python -m grader <assignment>`: the same as `make grade ASSIGNMENT=<assignment>`."""
-import sys
-
+"""`python -m grader <assignment>`: `make grade ASSIGNMENT=<assignment>`."""
 from grader.grade import main
 
-sys.exit(main())
+raise SystemExit(main())

@@ -97,15 +97,16 @@ def report(tmp_path):
 
 # ---------------------------------------------------------------- records and CSV
 
-def test_load_records_sorts_by_student_and_skips_unreadable_files(tmp_path):
-    """Are records sorted by student, with broken files skipped and described, not fatal?"""
+def test_load_records_sorts_by_student_and_skips_unreadable_files(tmp_path, caplog):
+    """Are records sorted by student, with broken files skipped and logged with why, not fatal?"""
     out_dir = write_records(tmp_path, [record("zoe"), record("adam")])
     (out_dir / "records" / "broken.json").write_text("{not json")
     (out_dir / "records" / "odd.json").write_text(json.dumps({"student": "odd", "status": "done"}))
-    problems = []
-    records = load_records(out_dir, problems)
+    records = load_records(out_dir)
     assert [r["student"] for r in records] == ["adam", "zoe"]
-    assert len(problems) == 2 and problems[0].startswith("broken.json") and "odd.json" in problems[1]
+    problems = [r.getMessage() for r in caplog.records]
+    assert len(problems) == 2 and "broken.json could not be read" in problems[0]
+    assert "odd.json has an unknown status 'done'" in problems[1]
     assert load_records(tmp_path / "nothing_here") == []
 
 
@@ -261,11 +262,11 @@ def test_feedback_preprocessor_hides_hidden_tests_and_tracebacks():
     assert "_grader" not in nbformat.writes(nb)
 
 
-def test_feedback_preprocessor_drops_an_unclosed_hidden_block_to_the_end():
-    """Does a hidden block without its END marker hide the rest of the cell rather than leak?"""
+def test_feedback_preprocessor_refuses_an_unclosed_hidden_block():
+    """Does a hidden block without its END marker stop the feedback rather than leak?"""
     nb = new_notebook(cells=[grade_cell("x = 1\n### BEGIN HIDDEN TESTS\nsecret()\n", "t")])
-    nb, _ = HideHiddenTests().preprocess(nb, {})
-    assert nb.cells[0].source == "x = 1"
+    with pytest.raises(RuntimeError):
+        HideHiddenTests().preprocess(nb, {})
 
 
 # ---------------------------------------------------------------- nbgrader export plugin
