@@ -104,8 +104,11 @@ def assert_verdicts(verdicts, expected, others_pass=True):
 
 # ---------------------------------------------------------------- the samples: in-kernel verdicts
 
+# ps2's whole sample class goes through this same judge, in its sandbox, in
+# tests/test_grading_pipeline.py, which holds each sample to its declared failures:
+# judging them here too would only double 25 s of `make test`.
 SAMPLES = [pytest.param(a, s.student, id=f"{a}-{s.student}")
-           for a in ASSIGNMENTS for s in sample_files.samples(a, pipeline=True)
+           for a in ASSIGNMENTS if a != "ps2_l2_penalty" for s in sample_files.samples(a, pipeline=True)
            if not any(op == "corrupt-json" for op, _ in s.notebook_ops)  # no notebook to judge
            and not s.sandbox_only]  # hostile code: it may run only in make grade's sandbox
 
