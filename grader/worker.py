@@ -33,8 +33,7 @@ from grader.sandbox import Sandbox, Service
 this_worker = SimpleNamespace(timeout=None)  # its settings, its judge and nbgrader's API (init_worker)
 RESTORED = {"deleted": "nbgrader put the release's cell back and graded it",
             "duplicated": "nbgrader graded one copy, with the release's code",
-            "edited": "nbgrader graded the release's version",
-            "metadata": "nbgrader graded it with the release's settings"}
+            "edited": "nbgrader graded the release's version"}
 EVENTS = {"KeyboardInterrupt": "ran past the cell time limit and was interrupted",
           "CellTimeoutError": "ran past the cell time limit",
           "MemoryError": "ran out of memory (the cap is {} per kernel)"}
