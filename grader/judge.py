@@ -69,9 +69,9 @@ class Judge:
             make(model.parameters(), lr=0.1).step()
         _save({"value": torch.ones(1)}, BytesIO())
 
-    def verdicts(self, nb):
-        """Check every graded part of a submission, yielding (test cell, check, verdict) in order."""
-        self._cells = list(self._compiled_cells(nb))
+    def grade(self, nb):
+        """Check every graded part of a submission; return its verdicts by test cell."""
+        self._cells, verdicts = list(self._compiled_cells(nb)), {}
         for grade_id, check, name in self.parts:
             self._events, self._stopped = {}, None  # events: dict keys, in order, once each
             try:
@@ -79,12 +79,9 @@ class Judge:
             except Exception as exc:  # a value the transport did not rebuild, or a check's bug
                 message = f"the grader could not check this part: {self.core.error_text(exc)}"
                 self._events[message] = None
-            yield grade_id, check.__name__, {"passed": message is None, "events": list(self._events),
-                                             "message": None if message is None else str(message)}
-
-    def grade(self, nb):
-        """Check every graded part of a submission; return its verdicts by test cell."""
-        return {grade_id: verdict for grade_id, _, verdict in self.verdicts(nb)}
+            verdicts[grade_id] = {"passed": message is None, "events": list(self._events),
+                                  "message": None if message is None else str(message)}
+        return verdicts
 
     def _compiled_cells(self, nb):  # setup, answer cells, cells the learner added (error text for a bad one)
         yield self.setup
@@ -369,7 +366,7 @@ def _run(name, args, overrides, registry, cells):  # run the cells and the call;
 
 def serve(fd):
     """`python -m grader.judge FD`, FD a socket to the grader, JSON both ways: the assignment, then
-    notebooks, each answered with a verdict per test cell as soon as it is known, then done."""
+    notebooks, each answered with its verdicts by test cell."""
     pyprctl.set_dumpable(False)  # no child (same uid, in the sandbox) may ptrace this process
     hello = json.loads((conn := Connection(fd)).recv_bytes())
     judge = Judge(hello.pop("judge"), hello["mem_bytes"])  # the checks' source: not left for a child
@@ -378,10 +375,8 @@ def serve(fd):
         while True:
             request = json.loads(conn.recv_bytes())
             judge.call_timeout = float(request["timeout"])
-            for grade_id, check, verdict in judge.verdicts(request["notebook"]):
-                conn.send_bytes(json.dumps({"id": grade_id, "check": check, **verdict}).encode())
+            conn.send_bytes(json.dumps(judge.grade(request["notebook"])).encode())
             clean([os.environ.get("HOME", "/tmp")])
-            conn.send_bytes(b'{"done": true}')
 
 
 if __name__ == "__main__":

@@ -1,12 +1,9 @@
 """nbgrader's notebook run, in ipykernels the worker's zygote forks in its sandbox (grader.zygote).
 
 They talk over Unix sockets in its scratch folder (no network needed). They never see the checks:
-their `grader/checks/<assignment>.py` is `stand_in.py`, asking the `VerdictServer` for verdicts."""
+their `grader/checks/<assignment>.py` is `stand_in.py`, reading the sealed judge's verdicts."""
 import asyncio
-import json
-import threading
 from contextlib import suppress
-from multiprocessing.connection import Listener
 
 from jupyter_client.provisioning import LocalProvisioner
 from nbgrader.preprocessors import Execute
@@ -19,8 +16,7 @@ class ZygoteProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd, **kw):
         self.zygote, self.returncode, self.cwd = zygote, None, str(zygote.box.scratch)
-        self.process = self.pid = zygote.ask(op="fork", argv=list(cmd), cwd=self.cwd, env={
-            "GRADER_VERDICTS": str(zygote.box.scratch / "verdicts.sock")})["pid"]
+        self.process = self.pid = zygote.ask(op="fork", argv=list(cmd), cwd=self.cwd)["pid"]
         return self.connection_info
 
     async def poll(self):
@@ -51,37 +47,3 @@ class SandboxedExecute(Execute):  # nbgrader's Execute; the zygote forks its ker
         km.kernel_spec.interrupt_mode = "message"
         km.provisioner = ZygoteProvisioner(kernel_id="sandboxed", kernel_spec=km.kernel_spec, parent=km)
         return km
-
-
-class VerdictServer:
-    """Answers the kernel's stand-in checks: `check_<part>` -> the judge's message (None: passed)."""
-
-    def __init__(self, path, timeout):
-        self.listener, self.timeout = Listener(str(path), family="AF_UNIX"), timeout
-        self.verdicts, self.changed = {}, threading.Condition()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def put(self, check, verdict):
-        with self.changed:
-            self.verdicts[check] = verdict
-            self.changed.notify_all()
-
-    def _serve(self):
-        with suppress(OSError):  # closed
-            while True:
-                threading.Thread(target=self._answer, args=(self.listener.accept(),), daemon=True).start()
-
-    def _answer(self, conn):
-        with conn, suppress(OSError, EOFError, UnicodeDecodeError):
-            if conn.poll(self.timeout):
-                check = conn.recv_bytes(200).decode()  # learner code may connect too: read little
-                with self.changed:
-                    self.changed.wait_for(lambda: check in self.verdicts or None in self.verdicts,
-                                          self.timeout)  # None: no more verdicts come
-                    verdict = self.verdicts.get(check)
-                conn.send_bytes(json.dumps("the grader's sealed re-check has no verdict for this part"
-                                           if verdict is None else verdict["message"]).encode())
-
-    def close(self):
-        self.put(None, None)  # no more verdicts come: questions about other checks get their answer now
-        self.listener.close()

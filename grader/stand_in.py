@@ -1,14 +1,12 @@
 """Stand-in for an assignment's checks in `make grade`'s sandboxed kernel (see grader/kernel.py).
 
-The checks run in the sealed judge; their source is not in this sandbox. `_grader.check_<part>(fn)`
-returns the judge's verdict on that part as a check would: None when it passed, else the message.
+The checks run in the sealed judge, before the kernel starts; their source is not in this sandbox.
+`_grader.check_<part>(fn)` returns the judge's verdict on that part as a check would: None when it
+passed, else the message, from the verdicts.json the grader writes beside this file (read-only here).
 Learner code can call or replace these: the judge's verdict decides the points either way.
 """
 import json
-import os
-from multiprocessing.connection import Client
-
-WAIT = 600  # seconds; the cell's own time limit stops a wait long before this
+from pathlib import Path
 
 
 def __getattr__(name):
@@ -16,7 +14,6 @@ def __getattr__(name):
         raise AttributeError(name)
 
     def check(fn):
-        with Client(os.environ["GRADER_VERDICTS"], family="AF_UNIX") as conn:
-            conn.send_bytes(name.encode())
-            return json.loads(conn.recv_bytes()) if conn.poll(WAIT) else "the grader's sealed re-check did not answer"
+        verdicts = json.loads(Path(__file__).with_name("verdicts.json").read_text())
+        return verdicts.get(name, "the grader's sealed re-check has no verdict for this part")
     return check

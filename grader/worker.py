@@ -1,6 +1,6 @@
 """Grade one submission in a worker process of `make grade` (grader.grade runs several). A worker keeps
 two warm sandboxes, its sealed judge (grader.judge) and the zygote that forks its kernels (grader.kernel):
-nbgrader autogrades a notebook while the judge re-checks its graded cells."""
+the judge re-checks a notebook's graded cells, then nbgrader autogrades it (its checks show the verdicts)."""
 import atexit
 import json
 import math
@@ -11,7 +11,6 @@ import tempfile
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 from types import SimpleNamespace
@@ -52,7 +51,8 @@ def init_worker(assignment, mem_bytes, network, unsafe, log):
     os.chmod(tmp, 0o755)
     (tmp / "no-checks").mkdir()
     vars(this_worker).update(assignment=assignment, mem_bytes=mem_bytes, unsafe=unsafe,
-                             secrets=secret_lines(assignment), thread=ThreadPoolExecutor(1))
+                             secrets=secret_lines(assignment), request=judge_request(assignment),
+                             verdicts=tmp / "stand-in" / "verdicts.json")
 
     def service(module, checks, mem, **kw):  # `checks`: what it sees as grader/checks
         box = Sandbox(tmp / module, readable=[REPOSITORY / "grader"], network=network, mem_bytes=mem,
@@ -61,8 +61,8 @@ def init_worker(assignment, mem_bytes, network, unsafe, log):
     # Both warm up (import torch) side by side. The judge gets the checks' source, no file of them;
     # its cap: its own memory, then a call's child with mem_bytes more.
     this_worker.judge = service("grader.judge", tmp / "no-checks", mem_bytes + 2 * 2**30, log=log,
-                                hello={"judge": judge_request(assignment), "mem_bytes": mem_bytes})
-    # The kernel's grader/checks: the stand-in, under the assignment's name.
+                                hello={"judge": this_worker.request, "mem_bytes": mem_bytes})
+    # The kernel's grader/checks: the stand-in, under the assignment's name, and the judge's verdicts.
     (tmp / "stand-in").mkdir()
     (tmp / "stand-in" / "__init__.py").touch()
     shutil.copy(REPOSITORY / "grader" / "stand_in.py", tmp / "stand-in" / f"{assignment}.py")
@@ -71,24 +71,19 @@ def init_worker(assignment, mem_bytes, network, unsafe, log):
                              shutil.rmtree(tmp, ignore_errors=True)))
 
 
-def judge_notebook(nb, timeout, on_verdict):
-    """The judge's verdicts on a notebook, by test cell; each goes to on_verdict(check, verdict) too."""
-    judge, verdicts = this_worker.judge.warm(), {}
+def judge_notebook(nb, timeout):
+    """The sealed judge's verdicts on a notebook, by test cell."""
+    judge = this_worker.judge.warm()
     judge.send({"notebook": nb, "timeout": timeout})
-    deadline = time.monotonic() + 60 + 3 * timeout * len(questions_of(nb) or [1])
-    while not (answer := judge.receive(deadline - time.monotonic())).get("done"):
-        verdicts[answer["id"]] = answer
-        on_verdict(answer["check"], answer)
-    return verdicts
+    return judge.receive(60 + 3 * timeout * len(questions_of(nb) or [1]))
 
 
 def calibrate():
-    """Seconds the warm judge takes over the checks of the instructor's notebook: a test cell waits
-    for its check's verdict, which may come after every check before it (cells take milliseconds)."""
+    """Seconds the warm judge takes over the checks of the instructor's notebook (cells take milliseconds)."""
     nb = nbformat.read(source_path(this_worker.assignment), as_version=4)
     this_worker.judge.warm()
     start = time.monotonic()
-    judge_notebook(nb, 120, lambda check, verdict: None)
+    judge_notebook(nb, 120)
     return time.monotonic() - start
 
 
@@ -142,16 +137,21 @@ def grade_one(student, folder, timeout, fingerprints):
 
 
 def _run(record, nb, folder, timeout):
-    """nbgrader's run in the kernel sandbox beside the judge's; scored, into the gradebook and feedback."""
+    """The judge's verdicts, then nbgrader's run in the kernel sandbox; scores to gradebook and feedback."""
     assignment, student, scratch = record.assignment, record.student, _clean_kernel_sandbox()
+    try:
+        verdicts = judge_notebook(nb, timeout)
+    except Exception as error:  # the judge died or hung: nothing trustworthy to score with
+        this_worker.judge.close()
+        why = str(error) or "its process ended: did the code kill it?"
+        raise NotGraded(f"the sealed re-check failed ({why}); not graded") from None
+    messages = {check: verdicts[grade_id]["message"] for grade_id, check, _ in this_worker.request["parts"]
+                if grade_id in verdicts}  # what the kernel's checks return
+    this_worker.verdicts.with_suffix(".tmp").write_text(json.dumps(messages))
+    os.replace(this_worker.verdicts.with_suffix(".tmp"), this_worker.verdicts)
     for item in folder.iterdir():  # the learner's files, for cells that read them
         if item.is_file() and item.name != f"{assignment}.ipynb":
             shutil.copy(item, scratch / item.name)
-    server = kernel.VerdictServer(scratch / "verdicts.sock", timeout=60 + 3 * timeout * len(record.cells))
-    this_worker.judge.warm()  # after a restart: its warm-up is not the cells' time
-    judging = this_worker.thread.submit(judge_notebook, nb, timeout, server.put)
-    # Done: questions about checks it never judged get their answer.
-    judging.add_done_callback(lambda _: server.put(None, None))
     # A kernel that ignores interrupts, or hangs nbgrader, goes with its whole sandbox.
     killed = []
     watchdog = threading.Timer(60 + (len(nb.cells) + 2) * timeout,
@@ -161,13 +161,7 @@ def _run(record, nb, folder, timeout):
         result = this_worker.api.autograde(assignment, student, force=True, create=True)
     finally:
         watchdog.cancel()
-    error = judging.exception()
-    server.close()
     _clean_kernel_sandbox()  # nothing of this learner's outlives their grading
-    if error is not None:  # the judge died or hung: nothing trustworthy to score with
-        this_worker.judge.close()
-        why = str(error) or "its process ended: did the code kill it?"
-        raise NotGraded(f"the sealed re-check failed ({why}); not graded")
     graded_nb = None
     if result["success"]:
         path = course_dir() / "autograded_out" / student / assignment / f"{assignment}.ipynb"
@@ -186,7 +180,7 @@ def _run(record, nb, folder, timeout):
                else f"nbgrader could not run it ({_last_line(text)})")
         record.reasons.append(f"nbgrader's autograde did not finish: {why}; the points below come from the "
                               f"sealed re-check alone and the notebook's visible tests were not run")
-    _score(record, graded_nb, judging.result())
+    _score(record, graded_nb, verdicts)
     record.status = REVIEW if record.reasons else GRADED
     # The points into nbgrader's gradebook, as manual scores where nbgrader's differ (an autograde
     # that did not finish may have left no rows: the judge's points go in all the same).

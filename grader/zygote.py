@@ -39,7 +39,6 @@ def serve(fd):
                 conn.close()
                 os.setsid()
                 os.chdir(request["cwd"])
-                os.environ.update(request["env"])
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 # request["argv"][:3]: python -m ipykernel_launcher
                 sys.argv, status = ["ipykernel_launcher", *request["argv"][3:]], 0
