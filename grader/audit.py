@@ -15,7 +15,8 @@ from nbformat.validator import iter_validate, normalize
 from grader.course import cell_source
 
 
-def _clip(text, limit=200):
+def clip(text, limit=200):
+    """`text`, cut to `limit` characters with "..." where it was cut."""
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -23,7 +24,7 @@ def load_submission(path):
     """(NotebookNode v4, None), or (None, one sentence saying why it cannot be graded); never raises."""
     path = Path(path)
     fail = lambda why: (None, f"{path.name or path} {why}.")  # noqa: E731
-    first = lambda err: _clip((str(err).strip().splitlines() or [type(err).__name__])[0].rstrip("."))  # noqa: E731
+    first = lambda err: clip((str(err).strip().splitlines() or [type(err).__name__])[0].rstrip("."))  # noqa: E731
     try:
         data = json.loads(text := (raw := path.read_bytes()).decode("utf-8"))
     except OSError as err:
@@ -88,7 +89,7 @@ def check_cells(nb, release_nb):
             continue
         lines = ([line.rstrip() for line in cell_source(c).rstrip().splitlines()]
                  for c in (rel, cells[copies[grade_id][-1] - 1]))  # the copy nbgrader grades
-        edit = next((f"at line {n}: {_clip(b.strip(), 80)!r} instead of {_clip(a.strip(), 80)!r}"
+        edit = next((f"at line {n}: {clip(b.strip(), 80)!r} instead of {clip(a.strip(), 80)!r}"
                      for n, (a, b) in enumerate(zip_longest(*lines, fillvalue="(no line)"), 1) if a != b), None)
         if edit and not meta.get("solution") and (meta.get("locked") or meta.get("grade")):
             found.append(("edited", grade_id, f"The {what} was edited {edit}."))
@@ -197,7 +198,7 @@ class _Reader(ast.NodeVisitor):
         word = getattr(node, "id", None) or getattr(node, "attr", None)
         self.flag(node, ANYWHERE.get(word), f"Uses {word}")
         module = not isinstance(node, ast.Name) and self.module_of(node)  # rebinding a name patches nothing
-        verb, shown = {ast.Store: "Assigns to", ast.Del: "Deletes"}.get(type(node.ctx)), _clip(ast.unparse(node), 60)
+        verb, shown = {ast.Store: "Assigns to", ast.Del: "Deletes"}.get(type(node.ctx)), clip(ast.unparse(node), 60)
         if module and verb:
             whose = "the built-ins" if module.startswith("builtins") else f"the imported {module}"
             self.flag(node, "patch-builtins" if whose == "the built-ins" else "patch-module", f"{verb} {shown}",
@@ -251,6 +252,6 @@ def audit(nb, release_nb):
         reader.hits, lines = {}, cell_source(cell).splitlines()
         reader.read(cell_source(cell))
         flags += [{"cell": grade_id if rel and kept[grade_id] == index else f"added cell {index}",
-                   "line": line, "code": _clip((lines[line - 1:] or [""])[0].strip()), "rule": rule, "why": why}
+                   "line": line, "code": clip((lines[line - 1:] or [""])[0].strip()), "rule": rule, "why": why}
                   for (line, rule), why in sorted(reader.hits.items(), key=lambda hit: hit[0][0])]
     return flags

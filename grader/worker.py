@@ -22,10 +22,9 @@ from nbgrader.converters import Autograde
 from traitlets.config import PyFileConfigLoader
 
 from grader import kernel
-from grader.audit import audit, check_cells, load_submission
+from grader.audit import audit, check_cells, clip, load_submission
 from grader.course import (GRADED, NOT_GRADED, REPOSITORY, REVIEW, UNSAFE, Record, course_dir,
-                           feedback_notes_path, judge_request, nbgrader_meta, questions_of, release_path,
-                           source_path)
+                           feedback_notes_path, judge_request, nbgrader_meta, questions_of, release_path)
 from grader.redact import redact_notebook, secret_lines
 from grader.sandbox import Sandbox, Service
 
@@ -78,15 +77,6 @@ def judge_notebook(nb, timeout):
     return judge.receive(60 + 3 * timeout * len(questions_of(nb) or [1]))
 
 
-def calibrate():
-    """Seconds the warm judge takes over the checks of the instructor's notebook (cells take milliseconds)."""
-    nb = nbformat.read(source_path(this_worker.assignment), as_version=4)
-    this_worker.judge.warm()
-    start = time.monotonic()
-    judge_notebook(nb, 120)
-    return time.monotonic() - start
-
-
 def grade_one(student, folder, timeout, fingerprints):
     """Grade one submission; return its record (the coordinator writes it)."""
     started, assignment = time.monotonic(), this_worker.assignment
@@ -120,7 +110,7 @@ def grade_one(student, folder, timeout, fingerprints):
                          for f in check_cells(nb, release_nb)]
         record.flags = audit(nb, release_nb)  # (line, code, why): the report's own column
         if record.flags:
-            shown = "; ".join(f"{f['cell']} line {f['line']}: `{_cut(f['code'], 60)}`"
+            shown = "; ".join(f"{f['cell']} line {f['line']}: `{clip(f['code'], 60)}`"
                               for f in record.flags[:3])
             more = f" and {len(record.flags) - 3} more" if len(record.flags) > 3 else ""
             record.reasons.append(f"suspicious code ({shown}{more})")
@@ -217,10 +207,6 @@ def _clean_kernel_sandbox():
     return kernel.zygote.box.scratch
 
 
-def _cut(text, width):
-    return text if len(text) <= width else text[:width - 3] + "..."
-
-
 def _last_line(text):
     return ([line.strip() for line in (text or "").splitlines() if line.strip()] or ["no details"])[-1]
 
@@ -259,7 +245,7 @@ def _score(record, graded_nb, verdicts):
         if cell.kernel == "pass" and cell.sealed == "fail":
             record.reasons.append(
                 f"{cell.id} passed in the notebook but failed the sealed re-check, which learner "
-                f"code cannot touch: {_cut((verdict.get('message') or '').splitlines()[0], 150)}")
+                f"code cannot touch: {clip((verdict.get('message') or '').splitlines()[0], 150)}")
         if verdict is None:  # the judge has no check for it: nbgrader's run decides
             passed = cell.kernel == "pass"
         else:  # both decide, or the judge alone where nbgrader's run did not finish

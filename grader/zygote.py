@@ -62,5 +62,6 @@ def serve(fd):
             reap()
         conn.send_bytes(json.dumps(answer).encode())
 
+
 if __name__ == "__main__":
     serve(int(sys.argv[1]))
