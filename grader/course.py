@@ -37,11 +37,6 @@ def out_dir(assignment):
     return course_dir() / "grading_out" / assignment
 
 
-def feedback_notes_path(assignment, student):
-    """Why a cell that shows no error in a learner's feedback scored 0 (written by `make grade`)."""
-    return out_dir(assignment) / "feedback_notes" / f"{student}.json"
-
-
 def checks_paths(assignment):
     """The check modules of an assignment: the shared core and its own."""
     return [REPOSITORY / "grader" / "checks" / f"{name}.py" for name in ("_core", assignment)]

@@ -106,7 +106,8 @@ def run(args):
 
 def grade_all(args, todo, questions, out):
     """Grade `todo` (student -> (folder, fingerprints)) in a pool of workers, writing each record."""
-    settings = args.assignment, parse_size(args.mem), args.network, args.unsafe, out / "judge.log"
+    settings = (args.assignment, parse_size(args.mem), args.network, args.unsafe, args.timeout,
+                out / "judge.log")
     pool = ProcessPoolExecutor(min(args.jobs, len(todo)), mp_context=get_context("spawn"),
                                initializer=worker.init_worker, initargs=settings)
     print(f"Cell time limit {args.timeout:g} s; memory cap {args.mem} per kernel; "
@@ -115,7 +116,7 @@ def grade_all(args, todo, questions, out):
     done, width = 0, len(str(len(todo)))
     with tqdm(total=len(todo), unit="submission", disable=None, leave=False) as bar:
         try:
-            futures = {pool.submit(worker.grade_one, s, folder, args.timeout, fingerprints): s
+            futures = {pool.submit(worker.grade_one, s, folder, fingerprints): s
                        for s, (folder, fingerprints) in todo.items()}
             for done, future in enumerate(as_completed(futures), 1):
                 try:

@@ -24,11 +24,11 @@ from traitlets.config import PyFileConfigLoader
 from grader import kernel
 from grader.audit import audit, check_cells, clip, load_submission
 from grader.course import (GRADED, NOT_GRADED, REPOSITORY, REVIEW, UNSAFE, Record, course_dir,
-                           feedback_notes_path, judge_request, nbgrader_meta, questions_of, release_path)
+                           judge_request, nbgrader_meta, questions_of, release_path)
 from grader.redact import redact_notebook, secret_lines
 from grader.sandbox import Sandbox, Service
 
-this_worker = SimpleNamespace(timeout=None)  # its settings, its judge and nbgrader's API (init_worker)
+this_worker = SimpleNamespace()  # its settings, its judge and nbgrader's API (init_worker)
 RESTORED = {"deleted": "nbgrader put the release's cell back and graded it",
             "duplicated": "nbgrader graded one copy, with the release's code",
             "edited": "nbgrader graded the release's version"}
@@ -41,7 +41,7 @@ class NotGraded(Exception):
     """Why a submission cannot be graded."""
 
 
-def init_worker(assignment, mem_bytes, network, unsafe, log):
+def init_worker(assignment, mem_bytes, network, unsafe, timeout, log):
     os.chdir(course_dir())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the pool: an unfinished one has no record
     # nbgrader's noise: the cells it puts back have no id; 0.9.6 on SQLAlchemy 2 warns on each submission.
@@ -49,9 +49,19 @@ def init_worker(assignment, mem_bytes, network, unsafe, log):
     tmp = Path(tempfile.mkdtemp(prefix="grader-"))
     os.chmod(tmp, 0o755)
     (tmp / "no-checks").mkdir()
-    vars(this_worker).update(assignment=assignment, mem_bytes=mem_bytes, unsafe=unsafe,
+    vars(this_worker).update(assignment=assignment, mem_bytes=mem_bytes, unsafe=unsafe, timeout=timeout,
                              secrets=secret_lines(assignment), request=judge_request(assignment),
                              verdicts=tmp / "stand-in" / "verdicts.json")
+    # nbgrader's API: its config, with sandboxed kernels and this time limit
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir())).load_config()
+    config.Autograde.autograde_preprocessors = [  # nbgrader's own, with Execute sandboxed
+        kernel.SandboxedExecute if p is kernel.Execute else p
+        for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+    config.Execute.timeout = math.ceil(timeout)
+    config.Execute.interrupt_on_timeout = True  # a loop costs that cell, not the notebook
+    # Workers write to one SQLite gradebook: wait for each other's short transactions.
+    this_worker.db = config.CourseDirectory.db_url = f"sqlite:///{course_dir() / 'gradebook.db'}?timeout=120"
+    this_worker.api = NbGraderAPI(config=config)
 
     def service(module, checks, mem, **kw):  # `checks`: what it sees as grader/checks
         box = Sandbox(tmp / module, readable=[REPOSITORY / "grader"], network=network, mem_bytes=mem,
@@ -77,20 +87,9 @@ def judge_notebook(nb, timeout):
     return judge.receive(60 + 3 * timeout * len(questions_of(nb) or [1]))
 
 
-def grade_one(student, folder, timeout, fingerprints):
+def grade_one(student, folder, fingerprints):
     """Grade one submission; return its record (the coordinator writes it)."""
     started, assignment = time.monotonic(), this_worker.assignment
-    if this_worker.timeout != timeout:  # nbgrader's API: its config, sandboxed kernels, this time limit
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir())).load_config()
-        config.Autograde.autograde_preprocessors = [  # nbgrader's own, with Execute sandboxed
-            kernel.SandboxedExecute if p is kernel.Execute else p
-            for p in Autograde.class_traits()["autograde_preprocessors"].default()]
-        config.Execute.timeout = math.ceil(timeout)
-        config.Execute.interrupt_on_timeout = True  # a loop costs that cell, not the notebook
-        # Workers write to one SQLite gradebook: wait for each other's short transactions.
-        this_worker.db = f"sqlite:///{course_dir() / 'gradebook.db'}?timeout=120"
-        config.CourseDirectory.db_url = this_worker.db
-        this_worker.timeout, this_worker.api = timeout, NbGraderAPI(config=config)
     release_nb = nbformat.read(release_path(assignment), as_version=4)
     record = Record.new(student, assignment, questions_of(release_nb), submission=fingerprints[0],
                         grader=fingerprints[1])
@@ -114,7 +113,7 @@ def grade_one(student, folder, timeout, fingerprints):
                               for f in record.flags[:3])
             more = f" and {len(record.flags) - 3} more" if len(record.flags) > 3 else ""
             record.reasons.append(f"suspicious code ({shown}{more})")
-        _run(record, nb, folder, timeout)
+        _run(record, nb, folder)
     except NotGraded as exc:  # and no earlier grade of it may show anywhere
         record.reasons.append(str(exc))
         record.status, record.score = NOT_GRADED, None
@@ -126,9 +125,10 @@ def grade_one(student, folder, timeout, fingerprints):
     return record
 
 
-def _run(record, nb, folder, timeout):
+def _run(record, nb, folder):
     """The judge's verdicts, then nbgrader's run in the kernel sandbox; scores to gradebook and feedback."""
     assignment, student, scratch = record.assignment, record.student, _clean_kernel_sandbox()
+    timeout = this_worker.timeout
     try:
         verdicts = judge_notebook(nb, timeout)
     except Exception as error:  # the judge died or hung: nothing trustworthy to score with
@@ -181,13 +181,7 @@ def _run(record, nb, folder, timeout):
             grade.manual_score = None if cell.points == grade.auto_score else cell.points
             grade.needs_manual_grade = False
         gb.db.commit()
-    if graded_nb is not None:  # the learner's feedback, with why a cell that shows no error there scored 0
-        notes = feedback_notes_path(assignment, student)
-        notes.parent.mkdir(parents=True, exist_ok=True)
-        notes.write_text(json.dumps({c.id: "Scored 0: the grader ran this check again, apart from the rest "
-                                     "of your notebook, and it failed:\n" + (c.message or "")
-                                     for c in record.cells
-                                     if c.points == 0 and c.kernel == "pass" and c.sealed == "fail"}))
+    if graded_nb is not None:  # the learner's feedback
         feedback = this_worker.api.generate_feedback(assignment, student, force=True)
         if not feedback["success"]:
             record.notes.append("nbgrader generate_feedback failed: "
