@@ -1,26 +1,20 @@
 """What an instructor reads after grading: grades.csv, questions.csv, report.html (worded by templates/), and the
 same statuses for `nbgrader export`. A score is empty, never 0, when not graded: "not graded" is not "all failed"."""
-import base64
 import csv
-import io
 import json
 import logging
 import re
-import textwrap
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
 import jinja2
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import ExportPlugin
 
 from grader.course import GRADED, NOT_GRADED, STATUSES
 
-BLUE, VERMILLION = "#0072B2", "#D55E00"  # Okabe-Ito: safe for colour blindness
 GRADES_COLUMNS = ["student", "status", "score", "max_score", "reasons", "flagged_lines", "notes"]
 EXPORT_COLUMNS = ["assignment", "student_id", "status", "score", "max_score", "reasons"]
 TOP_MISTAKES = 10
@@ -71,19 +65,6 @@ def _write_csv(path, header, rows):  # learner text starting = + - @ tab or CR: 
                                            for row in rows)])
 
 
-def _bars(labels, values, notes, color, xlabel, xmax=None, ylabel=None):
-    """Horizontal bars, the first on top, each noted at its end, as base64 PNG; whole x ticks unless xmax."""
-    ax, ys = Figure(figsize=(7, 0.4 * len(labels) + 1.2)).subplots(), range(len(labels))
-    ax.bar_label(ax.barh(ys, values, color=color, height=0.6), notes, padding=3, fontsize=9)
-    ax.set_yticks(ys, labels, fontsize=9)
-    ax.set(xlabel=xlabel, ylabel=ylabel, ylim=(len(labels) - 0.5, -0.5), xlim=(0, xmax), axisbelow=True)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=not xmax))
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(axis="x", color="#dddddd")
-    ax.figure.savefig(buffer := io.BytesIO(), format="png", dpi=100, bbox_inches="tight")  # no pyplot, no globals
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def write_reports(records, out_dir, assignment, questions):
     """Write grades.csv, questions.csv and report.html (numbers here, words in the template); return their paths."""
     (out_dir := Path(out_dir)).mkdir(parents=True, exist_ok=True)
@@ -108,21 +89,16 @@ def write_reports(records, out_dir, assignment, questions):
     # one row per possible score (halves if any score has them), the best on top, at most 41
     step = 1.0 if all(x == int(x) for x in scores) else 0.5
     step = top / 20 if (top := max([max_score, *scores])) / step > 40 else step
-    rows = np.bincount([max(0, round(x / step)) for x in scores], minlength=round(top / step) + 1)[::-1]
-    counts = [len(students) for _, students in mistakes]
-    figures = {"scores": scores and _bars([_num(step * i) for i in range(len(rows))][::-1], rows,
-                                          [n or "" for n in rows], BLUE, "submissions",
-                                          ylabel=f"score (out of {_num(max_score)})"),
-               "rates": any(earned) and _bars(
-                   [f"{g} ({_num(top)} pt{'s' * (top != 1)})" for g, top in questions], shares,
-                   [f"{f} of {len(p)} ({s:.0f}%)" if p else "no scores" for f, p, s in zip(full, earned, shares)],
-                   BLUE, "submissions with full marks (%)", xmax=100),
-               "mistakes": mistakes and _bars([textwrap.fill(m, 45) for m, _ in mistakes], counts, counts,
-                                              VERMILLION, "students")}
+    rows = np.bincount([max(0, round(x / step)) for x in scores], minlength=round(top / step) + 1)
+    # the charts, as (label, bar length in % of the chart's width, note): HTML and CSS, text a screen reader reads
+    spread = [(_num(step * i), 100 * n / max(*rows, 1), n or "") for i, n in reversed(list(enumerate(rows)))]
+    rates = [(f"{g} ({_num(top)} pt{'s' * (top != 1)})", s, f"{f} of {len(p)} ({s:.0f}%)" if p else "no scores")
+             for (g, top), f, p, s in zip(questions, full, earned, shares)]
     paths[2].write_text(TEMPLATES.get_template("report.html.j2").render(
         assignment=assignment, records=records, questions=questions, scores=scores, max_score=max_score,
-        mean=scores and np.mean(scores), median=scores and np.median(scores), figures=figures, mistakes=mistakes,
-        top_mistakes=TOP_MISTAKES, written=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")), encoding="utf-8")
+        mean=scores and np.mean(scores), median=scores and np.median(scores), spread=scores and spread,
+        rates=any(earned) and rates, mistakes=mistakes, top_mistakes=TOP_MISTAKES,
+        written=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")), encoding="utf-8")
     return paths
 
 
