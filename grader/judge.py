@@ -79,7 +79,8 @@ class Judge:
             except Exception as exc:  # a value the transport did not rebuild, or a check's bug
                 message = f"the grader could not check this part: {self.core.error_text(exc)}"
                 self._events[message] = None
-            verdicts[grade_id] = {"passed": message is None, "events": list(self._events),
+            verdicts[grade_id] = {"check": check.__name__, "passed": message is None,
+                                  "events": list(self._events),
                                   "message": None if message is None else str(message)}
         return verdicts
 
@@ -365,17 +366,15 @@ def _run(name, args, overrides, registry, cells):  # run the cells and the call;
 
 
 def serve(fd):
-    """`python -m grader.judge FD`, FD a socket to the grader, JSON both ways: the assignment, then
-    notebooks, each answered with its verdicts by test cell."""
+    """`python -m grader.judge FD`, FD a socket to the grader, JSON both ways: the assignment and limits,
+    then notebooks, each answered with its verdicts by test cell."""
     pyprctl.set_dumpable(False)  # no child (same uid, in the sandbox) may ptrace this process
     hello = json.loads((conn := Connection(fd)).recv_bytes())
-    judge = Judge(hello.pop("judge"), hello["mem_bytes"])  # the checks' source: not left for a child
+    judge = Judge(hello.pop("judge"), hello["mem_bytes"], hello["timeout"])  # pop: no copy left for a child
     conn.send_bytes(b'{"ready": true}')
     with suppress(EOFError):  # the grader is done with this worker
         while True:
-            request = json.loads(conn.recv_bytes())
-            judge.call_timeout = float(request["timeout"])
-            conn.send_bytes(json.dumps(judge.grade(request["notebook"])).encode())
+            conn.send_bytes(json.dumps(judge.grade(json.loads(conn.recv_bytes()))).encode())
             clean([os.environ.get("HOME", "/tmp")])
 
 

@@ -15,8 +15,8 @@ class ZygoteProvisioner(LocalProvisioner):
     """A kernel the zygote forks; its PID is the sandbox's, so every signal goes through the zygote."""
 
     async def launch_kernel(self, cmd, **kw):
-        self.zygote, self.returncode, self.cwd = zygote, None, str(zygote.box.scratch)
-        self.process = self.pid = zygote.ask(op="fork", argv=list(cmd), cwd=self.cwd)["pid"]
+        self.zygote, self.returncode = zygote, None  # the kernel starts in the sandbox's scratch folder
+        self.process = self.pid = zygote.ask(op="fork", argv=list(cmd))["pid"]
         return self.connection_info
 
     async def poll(self):

@@ -66,17 +66,16 @@ def _write_csv(path, header, rows):  # learner text starting = + - @ tab or CR: 
 
 
 def write_reports(records, out_dir, assignment, questions):
-    """Write grades.csv, questions.csv and report.html (numbers here, words in the template); return their paths."""
+    """Write grades.csv, questions.csv and report.html (numbers here, words in the template); return their paths.
+    `questions`: (grade_id, points) of the assignment's graded test cells (grader.course.questions_of)."""
     (out_dir := Path(out_dir)).mkdir(parents=True, exist_ok=True)
-    questions = [(str(g), float(p)) for g, p in questions]
     paths = [out_dir / "grades.csv", out_dir / "questions.csv", out_dir / "report.html"]
     _write_csv(paths[0], GRADES_COLUMNS, map(_row, records))
     _write_csv(paths[1], ["student", "status", *(g for g, _ in questions), "total"],
                [[r["student"], r["status"], *(_num(_cell_points(r).get(g)) for g, _ in questions),
                  _num(r.get("score"))] for r in records])
     scores = [float(r["score"]) for r in records if r.get("score") is not None]
-    max_score = float(sum(p for _, p in questions) if questions else max(
-        [r["max_score"] for r in records if isinstance(r.get("max_score"), (int, float))], default=0))
+    max_score = float(sum(p for _, p in questions))
     who = defaultdict(list)  # a student counts once per mistake, even when two test cells diagnose it
     for mistake, student in [(m, r["student"]) for r in records for m in dict.fromkeys(m for m, _ in _mistakes(r))]:
         who[mistake].append(student)

@@ -50,8 +50,7 @@ def init_worker(assignment, mem_bytes, network, unsafe, timeout, log):
     os.chmod(tmp, 0o755)
     (tmp / "no-checks").mkdir()
     vars(this_worker).update(assignment=assignment, mem_bytes=mem_bytes, unsafe=unsafe, timeout=timeout,
-                             secrets=secret_lines(assignment), request=judge_request(assignment),
-                             verdicts=tmp / "stand-in" / "verdicts.json")
+                             secrets=secret_lines(assignment), verdicts=tmp / "stand-in" / "verdicts.json")
     # nbgrader's API: its config, with sandboxed kernels and this time limit
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir())).load_config()
     config.Autograde.autograde_preprocessors = [  # nbgrader's own, with Execute sandboxed
@@ -69,8 +68,9 @@ def init_worker(assignment, mem_bytes, network, unsafe, timeout, log):
         return Service(box, module, [(checks, REPOSITORY / "grader" / "checks")], **kw)
     # Both warm up (import torch) side by side. The judge gets the checks' source, no file of them;
     # its cap: its own memory, then a call's child with mem_bytes more.
+    hello = {"judge": judge_request(assignment), "mem_bytes": mem_bytes, "timeout": timeout}
     this_worker.judge = service("grader.judge", tmp / "no-checks", mem_bytes + 2 * 2**30, log=log,
-                                hello={"judge": this_worker.request, "mem_bytes": mem_bytes})
+                                hello=hello)
     # The kernel's grader/checks: the stand-in, under the assignment's name, and the judge's verdicts.
     (tmp / "stand-in").mkdir()
     (tmp / "stand-in" / "__init__.py").touch()
@@ -78,13 +78,6 @@ def init_worker(assignment, mem_bytes, network, unsafe, timeout, log):
     kernel.zygote = service("grader.zygote", tmp / "stand-in", mem_bytes)
     atexit.register(lambda: (this_worker.judge.close(), kernel.zygote.close(),
                              shutil.rmtree(tmp, ignore_errors=True)))
-
-
-def judge_notebook(nb, timeout):
-    """The sealed judge's verdicts on a notebook, by test cell."""
-    judge = this_worker.judge.warm()
-    judge.send({"notebook": nb, "timeout": timeout})
-    return judge.receive(60 + 3 * timeout * len(questions_of(nb) or [1]))
 
 
 def grade_one(student, folder, fingerprints):
@@ -129,16 +122,15 @@ def _run(record, nb, folder):
     """The judge's verdicts, then nbgrader's run in the kernel sandbox; scores to gradebook and feedback."""
     assignment, student, scratch = record.assignment, record.student, _clean_kernel_sandbox()
     timeout = this_worker.timeout
-    try:
-        verdicts = judge_notebook(nb, timeout)
+    try:  # the sealed judge's verdicts, by test cell
+        this_worker.judge.warm().send(nb)
+        verdicts = this_worker.judge.receive(60 + 3 * timeout * len(record.cells or [1]))
     except Exception as error:  # the judge died or hung: nothing trustworthy to score with
         this_worker.judge.close()
         why = str(error) or "its process ended: did the code kill it?"
         raise NotGraded(f"the sealed re-check failed ({why}); not graded") from None
-    messages = {check: verdicts[grade_id]["message"] for grade_id, check, _ in this_worker.request["parts"]
-                if grade_id in verdicts}  # what the kernel's checks return
-    this_worker.verdicts.with_suffix(".tmp").write_text(json.dumps(messages))
-    os.replace(this_worker.verdicts.with_suffix(".tmp"), this_worker.verdicts)
+    # What the kernel's checks return; no kernel runs yet to read it half written.
+    this_worker.verdicts.write_text(json.dumps({v["check"]: v["message"] for v in verdicts.values()}))
     for item in folder.iterdir():  # the learner's files, for cells that read them
         if item.is_file() and item.name != f"{assignment}.ipynb":
             shutil.copy(item, scratch / item.name)
@@ -233,9 +225,6 @@ def _score(record, graded_nb, verdicts):
                                     f"{stderr.splitlines()[0][:200]}")
         if cell.sealed == "fail" and cell.message is None:
             cell.message = verdict.get("message")
-        said = any(cell.id in reason and "memory" in reason for reason in record.reasons)
-        if "MemoryError" in (cell.message or "") and not said:
-            record.reasons.append(f"{cell.id}: {EVENTS['MemoryError'].format(gigabytes)}")
         if cell.kernel == "pass" and cell.sealed == "fail":
             record.reasons.append(
                 f"{cell.id} passed in the notebook but failed the sealed re-check, which learner "

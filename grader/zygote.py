@@ -38,8 +38,6 @@ def serve(fd):
             if answer["pid"] == 0:  # the child: the kernel, in its own group (a signal reaches all it starts)
                 conn.close()
                 os.setsid()
-                os.chdir(request["cwd"])
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 # request["argv"][:3]: python -m ipykernel_launcher
                 sys.argv, status = ["ipykernel_launcher", *request["argv"][3:]], 0
                 try:

@@ -307,7 +307,7 @@ def test_reports_say_status_and_never_zero_for_the_ungraded(graded):
         header = next(csv.reader(f))
     assert [h for h in header if h.startswith("test_")] == [c["id"] for c in found["correct_loop"]["cells"]]
     html = (out / "report.html").read_text()
-    assert html.count('<img src="data:image/png;base64,') >= 3
+    assert html.count('<table class="bars"') == 2 and '<table id="mistakes">' in html  # the class made mistakes
     assert "tamper_allclose" in html and "torch.allclose = lambda" in html
 
 

@@ -134,7 +134,9 @@ def test_source_notebook_passes_and_verdicts_are_plain_data(judges, assignment):
     assert "_grader" not in judges[assignment].setup.co_names  # the released setup code only
     verdicts = judges[assignment].grade(source)
     assert list(verdicts) == graded_cells(assignment)
-    assert all(v == {"passed": True, "message": None, "events": []} for v in verdicts.values()), verdicts
+    checks = {grade_id: check.__name__ for grade_id, check, _ in judges[assignment].parts}
+    assert all(v == {"check": checks[cell], "passed": True, "message": None, "events": []}
+               for cell, v in verdicts.items()), verdicts
     assert json.loads(json.dumps(verdicts)) == verdicts
 
 
@@ -325,8 +327,9 @@ def test_judge_is_unchanged_by_what_it_grades(released, judges):
             judges[assignment].grade(with_answers(released, assignment, **{cell: code.lstrip()}))
     assert watched() == ORIGINALS
     assert sys.meta_path == meta_path and sys.path == path and modules <= set(sys.modules)
-    assert judges["ps2_l2_penalty"].grade(with_answers(released, "ps2_l2_penalty")) == {
-        cell: {"passed": True, "message": None, "events": []} for cell in graded_cells("ps2_l2_penalty")}
+    verdicts = judges["ps2_l2_penalty"].grade(with_answers(released, "ps2_l2_penalty"))
+    assert list(verdicts) == graded_cells("ps2_l2_penalty")
+    assert all(v["passed"] and v["message"] is None and not v["events"] for v in verdicts.values())
 
 
 FORGERS = {"pickle": "os.write(3, pickle.dumps(Forged(), protocol=2))",
