@@ -75,7 +75,8 @@ def _copies(cells):  # grade_id -> 1-based positions, last the one nbgrader keep
 
 def check_cells(nb, release_nb):
     """[{kind, cell, detail}]: the release's test, answer and locked cells the submission deleted, duplicated or
-    edited. Metadata is not compared: nbgrader puts back type, lock and points; make grade scores the release."""
+    edited, and what nbgrader did. Metadata is not compared: nbgrader puts back type, lock and points; make grade
+    scores the release."""
     copies, released, found = _copies(cells := nb.get("cells", [])), set(), []
     for rel in release_nb.get("cells", []):
         meta, grade_id, _ = _meta(rel)
@@ -85,18 +86,20 @@ def check_cells(nb, release_nb):
         what = ("answer cell" if meta.get("solution") else f"test cell ({p:g} point{'s' * (p != 1)})"
                 if (p := meta.get("grade") and meta.get("points")) else "locked cell")
         if grade_id not in copies:
-            found.append(("deleted", grade_id, f"The released {what} is missing from the submission."))
+            found.append(("deleted", grade_id, f"The released {what} is missing from the submission "
+                          "(nbgrader put the release's cell back and graded it)."))
             continue
         lines = ([line.rstrip() for line in cell_source(c).rstrip().splitlines()]
                  for c in (rel, cells[copies[grade_id][-1] - 1]))  # the copy nbgrader grades
         edit = next((f"at line {n}: {clip(b.strip(), 80)!r} instead of {clip(a.strip(), 80)!r}"
                      for n, (a, b) in enumerate(zip_longest(*lines, fillvalue="(no line)"), 1) if a != b), None)
         if edit and not meta.get("solution") and (meta.get("locked") or meta.get("grade")):
-            found.append(("edited", grade_id, f"The {what} was edited {edit}."))
+            found.append(("edited", grade_id, f"The {what} was edited {edit} (nbgrader graded the release's)."))
     for grade_id, where in sorted(copies.items(), key=lambda item: min(item[1])):  # in notebook order
         if grade_id and len(where) > 1:
             found.append(("duplicated", grade_id, f"The grade_id appears {len(where)} times in the submission "
-                          f"(cells {', '.join(map(str, sorted(where)[:-1]))} and {max(where)})."))
+                          f"(cells {', '.join(map(str, sorted(where)[:-1]))} and {max(where)}; nbgrader graded "
+                          "one copy, with the release's code)."))
     return [{"kind": kind, "cell": grade_id, "detail": detail} for kind, grade_id, detail in found]
 
 

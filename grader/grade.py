@@ -4,13 +4,11 @@ No sandbox, no grading. Worker processes (grader.worker) grade new or changed su
 is written when its submission is done, so the next run grades only what a stopped one left."""
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import suppress
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -80,12 +78,9 @@ def run(args):
     out, prints = out_dir(assignment), {}
     for student, folder in submissions.items():
         prints[student] = sha256_of(folder / f"{assignment}.ipynb", folder / "timestamp.txt"), fingerprint
-
-    def recorded(student):  # the fingerprints in its record, if it has a readable one
-        with suppress(OSError, ValueError, AttributeError):
-            old = json.loads((out / "records" / f"{student}.json").read_text())
-            return old.get("submission"), old.get("grader")
-    todo = [s for s in submissions if args.force or recorded(s) != prints[s]]
+    # the fingerprints in the readable records (load_records logs any other: its submission is regraded)
+    recorded = {r["student"]: (r.get("submission"), r.get("grader")) for r in load_records(out)}
+    todo = [s for s in submissions if args.force or recorded.get(s) != prints[s]]
     kept = len(submissions) - len(todo)
     out.mkdir(parents=True, exist_ok=True)
     print(f"Grading {assignment}: {len(submissions)} submissions, {len(todo)} to grade"
@@ -150,7 +145,7 @@ def main(argv=None):
     add("--mem", default="4G", help="memory cap per kernel (default 4G)")
     add("--network", action="store_true", help="let learner code use the network")
     add("--timeout", type=float, default=10.0,  # the instructor's cells take milliseconds; nbgrader's is 30
-        help="seconds a cell, or one call of a learner's function in the sealed re-check, may run (default 10)")
+        help="seconds a cell, or a call of a learner's function in the sealed re-check, may run (default 10)")
     add("--unsafe", action="store_true",
         help="grade without a sandbox when none can be made (every record says so)")
     return run(parser.parse_args(argv))

@@ -20,8 +20,7 @@ from grader.course import course_dir, is_answer_cell, nbgrader_meta
 
 @dataclass
 class Sample:
-    student: str
-    description: str
+    student: str  # the docstring above its header lines says what it shows (to people only)
     unanswered: bool = False
     expect_fail: dict = field(default_factory=dict)  # test cell id -> words in its message
     answers: dict = field(default_factory=dict)      # answer cell id -> cell source
@@ -35,10 +34,10 @@ class Sample:
 def read_sample(path):
     path = Path(path)
     header, *sections = re.split(r"^# %% (\S+)\s*$", path.read_text(), flags=re.M)
-    if not (doc := re.match(r'\s*"""(.*?)"""', header, re.S)):
+    if not re.match(r'\s*""".*?"""', header, re.S):
         raise ValueError(f"{path}: start with a docstring saying what the sample shows")
     lines = lambda key, value=r"(.+?)": re.findall(rf"^# {key}: {value}\s*$", header, re.M)  # noqa: E731
-    return Sample(path.stem, " ".join(doc.group(1).split()), unanswered=bool(lines("answers", "unanswered")),
+    return Sample(path.stem, unanswered=bool(lines("answers", "unanswered")),
                   expect_fail=dict(lines("expect-fail", r"(\S+): (.+?)")), expect_reasons=lines("expect-reason"),
                   answers={cell: body.strip("\n") + "\n" for cell, body in zip(sections[::2], sections[1::2])},
                   pipeline_only=bool(lines("pipeline-only") or lines("sandbox-only")),

@@ -29,9 +29,6 @@ from grader.redact import redact_notebook, secret_lines
 from grader.sandbox import Sandbox, Service
 
 this_worker = SimpleNamespace()  # its settings, its judge and nbgrader's API (init_worker)
-RESTORED = {"deleted": "nbgrader put the release's cell back and graded it",
-            "duplicated": "nbgrader graded one copy, with the release's code",
-            "edited": "nbgrader graded the release's version"}
 EVENTS = {"KeyboardInterrupt": "ran past the cell time limit and was interrupted",
           "CellTimeoutError": "ran past the cell time limit",
           "MemoryError": "ran out of memory (the cap is {} per kernel)"}
@@ -98,8 +95,7 @@ def grade_one(student, folder, fingerprints):
         if problem:
             raise NotGraded(problem)
         # nbgrader grades the release's test cells: say where the learner's differ
-        record.notes += [f"{f['cell']}: {f['detail']} ({RESTORED[f['kind']]})"
-                         for f in check_cells(nb, release_nb)]
+        record.notes += [f"{f['cell']}: {f['detail']}" for f in check_cells(nb, release_nb)]
         record.flags = audit(nb, release_nb)  # (line, code, why): the report's own column
         if record.flags:
             shown = "; ".join(f"{f['cell']} line {f['line']}: `{clip(f['code'], 60)}`"
@@ -121,10 +117,9 @@ def grade_one(student, folder, fingerprints):
 def _run(record, nb, folder):
     """The judge's verdicts, then nbgrader's run in the kernel sandbox; scores to gradebook and feedback."""
     assignment, student, scratch = record.assignment, record.student, _clean_kernel_sandbox()
-    timeout = this_worker.timeout
     try:  # the sealed judge's verdicts, by test cell
         this_worker.judge.warm().send(nb)
-        verdicts = this_worker.judge.receive(60 + 3 * timeout * len(record.cells or [1]))
+        verdicts = this_worker.judge.receive(60 + 3 * this_worker.timeout * len(record.cells or [1]))
     except Exception as error:  # the judge died or hung: nothing trustworthy to score with
         this_worker.judge.close()
         why = str(error) or "its process ended: did the code kill it?"
@@ -136,7 +131,7 @@ def _run(record, nb, folder):
             shutil.copy(item, scratch / item.name)
     # A kernel that ignores interrupts, or hangs nbgrader, goes with its whole sandbox.
     killed = []
-    watchdog = threading.Timer(60 + (len(nb.cells) + 2) * timeout,
+    watchdog = threading.Timer(60 + (len(nb.cells) + 2) * this_worker.timeout,
                                lambda: (killed.append(True), kernel.zygote.close()))
     watchdog.start()
     try:

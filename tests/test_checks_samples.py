@@ -107,7 +107,7 @@ def test_sample_gets_its_declared_verdicts(assignment, student, monkeypatch):
 def test_reference_solution_passes_every_test_cell(assignment, monkeypatch):
     """Does the source notebook's own solution pass every test cell, hidden tests included?"""
     monkeypatch.chdir(COURSE / "source" / assignment)
-    verdicts = run_in_process(assignment, samples.Sample("reference", "the source solution"))
+    verdicts = run_in_process(assignment, samples.Sample("reference"))  # the source solution
     assert verdicts and all(v is None for v in verdicts.values()), verdicts
 
 

@@ -441,7 +441,8 @@ def test_a_deleted_test_cell_is_found():
     nb.cells = [c for c in nb.cells if grade_id(c) != "test_early_stopping_stops"]
     assert check_cells(nb, released("ps1_metrics")) == [{
         "kind": "deleted", "cell": "test_early_stopping_stops",
-        "detail": "The released test cell (2 points) is missing from the submission."}]
+        "detail": "The released test cell (2 points) is missing from the submission (nbgrader put the "
+                  "release's cell back and graded it)."}]
 
 
 def test_deleted_setup_and_answer_cells_are_found():

@@ -70,7 +70,7 @@ def notebook(released, assignment, sample):
 
 def with_answers(released, assignment, **answers):
     """Fill the released notebook with these answers, and the reference in the other cells."""
-    return notebook(released, assignment, sample_files.Sample("tamper", "", answers=answers))
+    return notebook(released, assignment, sample_files.Sample("tamper", answers=answers))
 
 
 def graded_cells(assignment):
