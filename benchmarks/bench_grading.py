@@ -5,8 +5,7 @@ mistakes and correct answers, cycled), each in its own fresh copy of the
 course, one after the other. Plain nbgrader starts a new kernel (and imports
 torch) per notebook, one at a time; `make grade` forks kernels from a warm
 process, several at once, and also runs the audit, the sealed re-check,
-feedback and reports. Its time includes measuring the cell time limit on the
-instructor's notebook, which a later run reads from its cache.
+feedback and reports.
 Prints seconds per submission for each and, last, `ratio: X.X`.
 Usage: python benchmarks/bench_grading.py [--students 16] [--jobs N]
 """
