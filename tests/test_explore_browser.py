@@ -1,5 +1,4 @@
 """Does the weight-decay slider of lesson 02 redraw in JupyterLab, in a real (headless) browser?"""
-import time
 
 import pytest
 
@@ -48,12 +47,9 @@ def test_moving_the_slider_redraws_the_plots(tmp_path):
         before = image.get_attribute("src")
 
         page.locator(".noUi-handle").first.focus()
-        start = time.monotonic()
         page.keyboard.press("ArrowRight")
         expect(readout).to_have_text("0.1", timeout=15_000)
+        # The figure is redrawn (tests/test_explore.py checks that a slide trains nothing; no timing here).
         page.wait_for_function(
             "(old) => { const img = document.querySelector('.widget-output img');"
             " return img && img.getAttribute('src') !== old; }", arg=before, timeout=15_000)
-        seconds = time.monotonic() - start
-        # Only a redraw, no training: well under the time a sweep takes, even on a busy machine.
-        assert seconds < 10, f"the redraw took {seconds:.1f} s"

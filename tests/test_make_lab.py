@@ -49,7 +49,9 @@ def serve(prefix, env, target="lab", visit=None):
                 if proc.poll() is not None:
                     break
                 time.sleep(0.5)
-        time.sleep(0.5)  # let Jupyter finish printing its URL banner
+        # Jupyter prints the URL banner just after it starts serving: poll the log for it (no fixed wait)
+        while listing is not None and b"/lab?token=" not in log_bytes(log) and time.time() < deadline + 10:
+            time.sleep(0.1)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -58,6 +60,11 @@ def serve(prefix, env, target="lab", visit=None):
         output = log.read().decode(errors="replace")
     assert listing is not None, f"JupyterLab did not answer:\n{output[-3000:]}"
     return listing, output
+
+
+def log_bytes(log):
+    log.seek(0)
+    return log.read()
 
 
 def check(listing, output):
