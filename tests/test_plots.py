@@ -108,3 +108,30 @@ def test_roc_plot_draws_the_curve_the_chance_diagonal_and_points():
     assert list(curve.get_xdata()) == [0.0, 0.0, 0.5, 0.5, 1.0]
     assert list(diagonal.get_xdata()) == [0, 1] and curve.get_linestyle() != diagonal.get_linestyle()
     assert ax.get_xlabel().startswith("false-positive rate")
+
+
+def test_course_style_lays_out_every_figure_so_jupyter_need_not_crop_it():
+    """Constrained layout for every figure; in IPython the inline backend stops cropping (bbox_inches)."""
+    import matplotlib as mpl
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+    from matplotlib_inline.config import InlineBackend
+
+    saved = mpl.rcParams.copy()
+    shell = InteractiveShell.instance()
+    try:
+        plots.use_course_style()
+        assert InlineBackend.instance(parent=shell).print_figure_kwargs["bbox_inches"] is None
+        # a figure made without asking for a layout, with a legend beside the axes (lesson 01)
+        ax = plots.plot_threshold_sweep(_sweep())
+        fig = ax.figure
+        assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+        fig.canvas.draw()
+        content = fig.get_tightbbox(fig.canvas.get_renderer())
+        width, height = fig.get_size_inches()
+        assert content.x0 >= 0 and content.y0 >= 0 and content.x1 <= width and content.y1 <= height
+    finally:
+        plt.close("all")
+        InlineBackend.clear_instance()
+        InteractiveShell.clear_instance()
+        mpl.rcParams.update(saved)
