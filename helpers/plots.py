@@ -5,13 +5,17 @@ the common colour-vision deficiencies; lines also differ by style, so no
 plot relies on colour alone. Each function draws on `ax` (a new figure if
 None) and returns the axes, so a lesson can add to it.
 """
+import functools
+import io
 import sys
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import PIL.Image
 import torch
 from cycler import cycler
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 # Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green,
 # vermillion, reddish purple, sky blue, yellow, black.
@@ -36,30 +40,50 @@ def use_course_style():
         "legend.frameon": False,
         "image.cmap": "cividis",  # perceptually uniform and colour-blind safe
         # Every figure lays itself out to fit its canvas (labels, legends beside the axes,
-        # colorbars), so Jupyter need not crop it: see _inline_without_crop.
+        # colorbars), so Jupyter need not crop it: see _show_inline_in_one_draw.
         "figure.constrained_layout.use": True,
     })
-    _inline_without_crop()
+    _show_inline_in_one_draw()
 
 
-def _inline_without_crop():
-    """Show inline figures at their own size, without bbox_inches="tight".
+def _show_inline_in_one_draw():
+    """In Jupyter, turn each inline figure into a PNG with one draw instead of two.
 
-    Jupyter's inline backend passes bbox_inches="tight" to savefig by default:
-    a second full draw of each figure, to measure its content and crop to it,
-    about a third of the time a lesson spends on its figures. With constrained
-    layout on for every figure (above), the content already fits the canvas
-    (checked for every lesson figure: none reaches past the edge), so the
-    crop only trimmed a 3-point margin.
+    IPython's PNG formatter calls savefig, which draws a figure that has a
+    layout engine (every course figure, above) twice: once with rendering
+    switched off, to place the axes, then again to render. Figure.draw runs
+    the layout engine itself, so one draw on the figure's Agg canvas both
+    places and renders; its pixels are the PNG. That saves about a fifth of
+    each figure's time (a three-panel figure: 0.34 s -> 0.28 s), which no
+    matplotlib or IPython option does. A figure without an Agg canvas (made
+    with Figure() rather than pyplot) still goes through IPython's formatter,
+    and so does every figure once a learner picks formats with %config.
     """
     ipython = sys.modules.get("IPython")  # not imported: a plain script, nothing to configure
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return
-    from matplotlib_inline.config import InlineBackend
+    if mpl.get_backend(auto_select=False) not in ("inline", "module://matplotlib_inline.backend_inline"):
+        return  # another backend (ipympl, a window) shows figures its own way
+    # Importing the inline backend registers IPython's formatter (pyplot would do so at the first
+    # figure, over ours); ours goes on top of it.
+    import matplotlib_inline.backend_inline  # noqa: F401
+    png = shell.display_formatter.formatters["image/png"]
+    fallback = png.for_type(mpl.figure.Figure)  # IPython's, registered by the inline backend
+    if isinstance(fallback, functools.partial) and fallback.func is _png_in_one_draw:
+        fallback = fallback.keywords["fallback"]  # set up before, in this kernel
+    png.for_type(mpl.figure.Figure, functools.partial(_png_in_one_draw, fallback=fallback))
 
-    config = InlineBackend.instance(parent=shell)
-    config.print_figure_kwargs = {**config.print_figure_kwargs, "bbox_inches": None}
+
+def _png_in_one_draw(fig, fallback):
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        return fallback(fig) if fallback is not None else None
+    if not fig.axes and not fig.lines:
+        return None  # as IPython does: an empty figure shows nothing
+    fig.canvas.draw()
+    out = io.BytesIO()
+    PIL.Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).save(out, format="png")
+    return out.getvalue()
 
 
 def _axes(ax):

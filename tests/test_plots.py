@@ -110,28 +110,46 @@ def test_roc_plot_draws_the_curve_the_chance_diagonal_and_points():
     assert ax.get_xlabel().startswith("false-positive rate")
 
 
-def test_course_style_lays_out_every_figure_so_jupyter_need_not_crop_it():
-    """Constrained layout for every figure; in IPython the inline backend stops cropping (bbox_inches)."""
+def test_course_style_shows_jupyter_figures_from_one_draw_with_savefigs_pixels():
+    """Constrained layout for every figure; in Jupyter's inline backend, one draw per PNG.
+
+    IPython's own formatter (savefig) draws a laid-out figure twice. The course's gives the
+    same pixels from one draw, and nothing of the figure lies outside its canvas.
+    """
+    import io
+
     import matplotlib as mpl
     from IPython.core.interactiveshell import InteractiveShell
     from matplotlib.layout_engine import ConstrainedLayoutEngine
     from matplotlib_inline.config import InlineBackend
+    from PIL import Image
 
-    saved = mpl.rcParams.copy()
+    saved, backend = mpl.rcParams.copy(), mpl.get_backend()
     shell = InteractiveShell.instance()
     try:
+        mpl.use("module://matplotlib_inline.backend_inline")  # as in a Jupyter kernel
         plots.use_course_style()
-        assert InlineBackend.instance(parent=shell).print_figure_kwargs["bbox_inches"] is None
         # a figure made without asking for a layout, with a legend beside the axes (lesson 01)
-        ax = plots.plot_threshold_sweep(_sweep())
-        fig = ax.figure
+        fig = plots.plot_threshold_sweep(_sweep()).figure
         assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
-        fig.canvas.draw()
+        draws = []
+        draw = fig.draw
+        fig.draw = lambda renderer: draws.append(1) or draw(renderer)
+        png = shell.display_formatter.formatters["image/png"](fig)
+        assert len(draws) == 1
+
+        saved_png = io.BytesIO()
+        fig.savefig(saved_png, format="png")
+        pixels = [np.asarray(Image.open(io.BytesIO(data))) for data in (png, saved_png.getvalue())]
+        width, height = fig.get_size_inches() * fig.dpi
+        assert pixels[0].shape == (round(height), round(width), 4)
+        assert np.array_equal(pixels[0], pixels[1])
         content = fig.get_tightbbox(fig.canvas.get_renderer())
         width, height = fig.get_size_inches()
         assert content.x0 >= 0 and content.y0 >= 0 and content.x1 <= width and content.y1 <= height
     finally:
         plt.close("all")
+        mpl.use(backend)
         InlineBackend.clear_instance()
         InteractiveShell.clear_instance()
         mpl.rcParams.update(saved)
