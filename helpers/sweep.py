@@ -302,7 +302,7 @@ def _history(records, task):
         counts = torch.stack([c for _, c in records], dim=1).cpu().tolist()  # (K, epochs, 8)
         # A model's four counts repeat from epoch to epoch (its predictions settle): each
         # distinct four is scored once, not once per model, epoch and split (lesson 02's
-        # sweep of six networks: 4,800 reports, 13 ms -> 3 ms).
+        # sweep of six networks: 4,800 reports, 12 ms -> 3 ms).
         score = functools.lru_cache(maxsize=None)(metrics_from_counts)
         for split, first in (("train", 0), ("val", 4)):
             per_epoch = [[score(tuple(c[first:first + 4])) for c in model] for model in counts]
